@@ -1,0 +1,2 @@
+export { createProgram } from './program.js';
+export { CLI_VERSION } from './version.js';

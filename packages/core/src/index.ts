@@ -1,0 +1,5 @@
+/**
+ * @graft/core — feature extraction and fine-tuning on TensorFlow.js, in Node, browsers and workers.
+ * @packageDocumentation
+ */
+export {};

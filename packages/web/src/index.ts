@@ -1,0 +1,5 @@
+/**
+ * @graft/web — the `<graft-trainer>` web component.
+ * @packageDocumentation
+ */
+export {};
