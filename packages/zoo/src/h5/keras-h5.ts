@@ -1,0 +1,173 @@
+import * as hdf5 from 'jsfive';
+
+/** One weight of one layer, as stored in a Keras HDF5 weight file. */
+export interface KerasWeight {
+  /** The full name in the file, e.g. `conv1_conv/kernel:0`. */
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/** The content of a Keras 2 legacy HDF5 weight file (`model.save_weights('x.h5')`). */
+export interface KerasWeightFile {
+  /** What the file is called, for error messages. */
+  fileName: string;
+  /** Every layer in `model.layers` order, weightless ones included. */
+  layerNames: string[];
+  /** Weights per layer name, in the file's `weight_names` order. */
+  weights: Map<string, KerasWeight[]>;
+  kerasVersion?: string;
+  backend?: string;
+}
+
+/** Thrown for any weight file that cannot be read or does not fit the model. */
+export class WeightFileError extends Error {
+  constructor(
+    message: string,
+    readonly fileName: string,
+  ) {
+    super(message);
+    this.name = 'WeightFileError';
+  }
+}
+
+/** The older, same-named ResNet50 file from fchollet/deep-learning-models (v0.2). */
+const LEGACY_LAYER_HINTS = ['bn_conv1', 'res2a_branch2a', 'fc1000'];
+
+/** Fixed-length HDF5 strings come NUL-padded from jsfive; bytes may arrive undecoded. */
+function cleanString(value: unknown): string | null {
+  if (typeof value === 'string') return value.replace(/\0+$/, '');
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value).replace(/\0+$/, '');
+  return null;
+}
+
+/** A string-list attribute; an empty float64 array (what Keras writes for "no weights") is []. */
+function stringList(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const items = typeof value === 'string' ? [value] : Array.from(value as ArrayLike<unknown>);
+  const out: string[] = [];
+  for (const item of items) {
+    const s = cleanString(item);
+    if (s !== null) out.push(s);
+  }
+  return out;
+}
+
+/** Reads an attribute that Keras may split into `name0`, `name1`, … when it is very long. */
+function splitAttribute(attrs: Record<string, unknown>, name: string): string[] | undefined {
+  if (name in attrs) return stringList(attrs[name]);
+  if (!(`${name}0` in attrs)) return undefined;
+  const out: string[] = [];
+  for (let i = 0; `${name}${i}` in attrs; i++) out.push(...stringList(attrs[`${name}${i}`]));
+  return out;
+}
+
+function isHdf5(buffer: ArrayBuffer): boolean {
+  const sig = new Uint8Array(buffer, 0, Math.min(8, buffer.byteLength));
+  const expected = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+  return sig.length === 8 && expected.every((b, i) => sig[i] === b);
+}
+
+/**
+ * Parses a Keras 2 legacy HDF5 weight file (the format of the official keras-applications
+ * files). Fixed-length (h5py 2) and variable-length (h5py 3) strings are both understood, and so
+ * are `layer_names0..N` split attributes.
+ * @param buffer the whole file
+ * @param fileName shown in error messages
+ */
+export function readKerasWeightFile(buffer: ArrayBuffer, fileName = 'weights.h5'): KerasWeightFile {
+  if (!isHdf5(buffer)) {
+    throw new WeightFileError(
+      `${fileName} is not an HDF5 file (${buffer.byteLength} bytes, no HDF5 signature): expected a Keras .h5 weight file`,
+      fileName,
+    );
+  }
+  let file: hdf5.File;
+  try {
+    file = new hdf5.File(buffer, fileName);
+  } catch (err) {
+    throw new WeightFileError(
+      `${fileName} could not be read as HDF5 (truncated or corrupt?): ${String(err)}`,
+      fileName,
+    );
+  }
+  const layerNames = splitAttribute(file.attrs, 'layer_names');
+  if (layerNames === undefined) {
+    const hint =
+      'model_weights' in Object.fromEntries(file.keys.map((k) => [k, 1]))
+        ? ' It looks like a whole saved model (model.save), not model.save_weights; load the weights group instead.'
+        : '';
+    throw new WeightFileError(
+      `${fileName} has no 'layer_names' attribute: it is not a Keras weight file.${hint}`,
+      fileName,
+    );
+  }
+  const weights = new Map<string, KerasWeight[]>();
+  for (const layerName of layerNames) {
+    let group: hdf5.Group | hdf5.Dataset;
+    try {
+      group = file.get(layerName);
+    } catch {
+      throw new WeightFileError(
+        `${fileName} lists layer ${layerName} but has no group for it (corrupt file?)`,
+        fileName,
+      );
+    }
+    const names = stringList(group.attrs.weight_names);
+    const layerWeights: KerasWeight[] = [];
+    for (const name of names) {
+      let ds: hdf5.Group | hdf5.Dataset;
+      try {
+        ds = (group as hdf5.Group).get(name);
+      } catch (err) {
+        throw new WeightFileError(
+          `${fileName}: weight ${name} of layer ${layerName} is missing (${String(err)})`,
+          fileName,
+        );
+      }
+      if (!(ds instanceof hdf5.Dataset)) {
+        throw new WeightFileError(
+          `${fileName}: weight ${name} of layer ${layerName} is not a dataset`,
+          fileName,
+        );
+      }
+      const shape = [...ds.shape];
+      const raw = ds.value as ArrayLike<number>;
+      const expectedSize = shape.reduce((a, b) => a * b, 1);
+      if (raw.length !== expectedSize) {
+        throw new WeightFileError(
+          `${fileName}: weight ${name} of layer ${layerName} has ${raw.length} values for shape [${shape.join(', ')}] (truncated file?)`,
+          fileName,
+        );
+      }
+      layerWeights.push({ name, shape, values: raw instanceof Float32Array ? raw : Float32Array.from(raw) });
+    }
+    weights.set(layerName, layerWeights);
+  }
+  const kerasVersion = cleanString(file.attrs.keras_version) ?? undefined;
+  const backend = cleanString(file.attrs.backend) ?? undefined;
+  return { fileName, layerNames, weights, kerasVersion, backend };
+}
+
+/**
+ * Explains why a file is the old fchollet/deep-learning-models ResNet50 (same file name, other
+ * layer names, padding and epsilon), or returns null when it is not.
+ */
+export function legacyResNet50Reason(file: KerasWeightFile): string | null {
+  if (file.layerNames.includes('conv1_conv')) return null;
+  const found = LEGACY_LAYER_HINTS.filter((n) => file.layerNames.includes(n));
+  if (found.length === 0) return null;
+  return (
+    `${file.fileName} is the old ResNet50 weight file from fchollet/deep-learning-models (it has layers ` +
+    `${found.join(', ')} and no conv1_conv). That network differs from keras.applications.ResNet50 ` +
+    '(other padding and BatchNormalization epsilon) and its weights would give wrong results. Use the ' +
+    'keras-applications file instead (graft zoo pull resnet50, or graft zoo import with the file from ' +
+    'storage.googleapis.com/tensorflow/keras-applications/resnet/).'
+  );
+}
+
+/** `conv1_conv/kernel:0` → `kernel`; the short name tf.layers uses for the same variable. */
+export function shortWeightName(name: string): string {
+  const last = name.split('/').pop() ?? name;
+  return last.replace(/:\d+$/, '').replace(/_\d+$/, '');
+}

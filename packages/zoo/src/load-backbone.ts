@@ -1,0 +1,197 @@
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { loadWeightsFromKerasH5 } from './h5/load-weights.js';
+import { getModel } from './registry.js';
+import type { BuildOptions, ModelSpec, WeightFileSpec } from './spec.js';
+import { ZOO_VERSION } from './version.js';
+import {
+  type ConvertedFiles,
+  type ConvertedReader,
+  convertModel,
+  IntegrityError,
+  loadConvertedWeights,
+} from './weights/converted.js';
+import { sha256Hex } from './weights/digest.js';
+
+/** Progress of a download or a load step. */
+export interface LoadProgress {
+  phase: 'download' | 'read' | 'convert';
+  /** The file concerned. */
+  file: string;
+  loaded: number;
+  /** Total bytes when known. */
+  total?: number;
+  /** Bytes per second over the transfer so far. */
+  rate?: number;
+}
+
+/** Options of `loadBackbone`. */
+export interface LoadBackboneOptions {
+  /** Keep the ImageNet classifier (`avg_pool` + `predictions`). Default false. */
+  includeTop?: boolean;
+  /**
+   * `'imagenet'` (default): the model's official pretrained weights, fetched, verified and cached;
+   * a path or URL of a Keras `.h5` weight file of your own (no hash check, as Keras does for
+   * `weights=path`); or `null` for random initialisation.
+   */
+  weights?: string | null;
+  /** `[height, width, 3]`; without the top any size ≥ 32, `null` for any size. */
+  inputShape?: [number | null, number | null, number];
+  /** Without the top, end with global `'avg'` or `'max'` pooling. */
+  pooling?: 'avg' | 'max' | null;
+  /** Base URL or folder of a converted model (`graft zoo export`), instead of `weights`. */
+  modelUrl?: string;
+  /** Called while bytes arrive. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** Cancels a download. */
+  signal?: AbortSignal;
+  /** Never touch the network (default from `env.offline` / `GRAFT_OFFLINE=1`). */
+  offline?: boolean;
+  /** Replace the base of every weight URL (default from `env.mirror` / `GRAFT_MIRROR`). */
+  mirror?: string;
+}
+
+/** A loaded backbone. */
+export interface LoadedBackbone {
+  model: LayersModel;
+  spec: ModelSpec;
+  includeTop: boolean;
+  /** What the weights are: `source` for people, `id` (a content hash) for cache keys. */
+  weights: { source: string; id: string };
+}
+
+/** Where the bytes come from: the one thing that differs between Node, browsers and workers. */
+export interface BackbonePlatform {
+  /** A registered weight file's bytes, verified against its md5 and size (cached where possible). */
+  fetchPretrained(spec: ModelSpec, file: WeightFileSpec, options: LoadBackboneOptions): Promise<Uint8Array>;
+  /** A user's own weight file, by path or URL. */
+  readUserFile(location: string, options: LoadBackboneOptions): Promise<Uint8Array>;
+  /** A converted model folder, by path or URL. */
+  openConverted(location: string, options: LoadBackboneOptions): Promise<ConvertedReader>;
+  /** Forgets whatever the platform keeps of a converted model at `location` (it failed its check). */
+  evictConverted?(location: string): Promise<void>;
+  /** A cache of converted copies of pretrained weights, where the platform can keep one. */
+  convertedCache?: {
+    open(key: string): Promise<ConvertedReader | null>;
+    save(key: string, files: ConvertedFiles): Promise<void>;
+    remove(key: string): Promise<void>;
+  };
+}
+
+/** The cache key of the converted copy of one pretrained weight file. */
+export function convertedKey(
+  spec: ModelSpec,
+  variant: string,
+  includeTop: boolean,
+  file: WeightFileSpec,
+): string {
+  return `${spec.id}/${variant}-${includeTop ? 'top' : 'notop'}-${file.md5}`;
+}
+
+function buildOptions(options: LoadBackboneOptions, includeTop: boolean): BuildOptions {
+  return { includeTop, inputShape: options.inputShape, pooling: options.pooling ?? null };
+}
+
+/** Makes `loadBackbone` for one platform. */
+export function createBackboneLoader(platform: BackbonePlatform) {
+  /**
+   * Loads a zoo model with its weights: `const { model, spec } = await loadBackbone('resnet50')`.
+   * The first load of pretrained weights reads the Keras `.h5` file; where the platform has a cache,
+   * a converted TF.js copy is stored (SHA-256 per shard) and used from then on.
+   */
+  return async function loadBackbone(id: string, options: LoadBackboneOptions = {}): Promise<LoadedBackbone> {
+    const spec = getModel(id);
+    const includeTop = options.includeTop ?? false;
+    const model = spec.build(buildOptions(options, includeTop));
+    try {
+      const weights = await loadWeightsInto(platform, spec, model, includeTop, options);
+      return { model, spec, includeTop, weights };
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  };
+}
+
+async function loadWeightsInto(
+  platform: BackbonePlatform,
+  spec: ModelSpec,
+  model: LayersModel,
+  includeTop: boolean,
+  options: LoadBackboneOptions,
+): Promise<LoadedBackbone['weights']> {
+  if (options.modelUrl !== undefined) {
+    const url = options.modelUrl;
+    let manifest: Awaited<ReturnType<typeof loadConvertedWeights>>;
+    try {
+      manifest = await loadConvertedWeights(model, await platform.openConverted(url, options));
+    } catch (err) {
+      if (!(err instanceof IntegrityError) || !platform.evictConverted) throw err;
+      await platform.evictConverted(url); // a damaged cached copy: fetch it again, once
+      manifest = await loadConvertedWeights(model, await platform.openConverted(url, options));
+    }
+    if (manifest.model !== spec.id && manifest.model !== spec.architecture) {
+      throw new Error(`${options.modelUrl} holds a converted '${manifest.model}', not '${spec.id}'`);
+    }
+    const id = manifest.source.md5 ?? manifest.source.sha256 ?? manifest.shards.map((s) => s.sha256).join('');
+    return { source: `${options.modelUrl} (${manifest.source.fileName})`, id };
+  }
+  const weights = options.weights === undefined ? 'imagenet' : options.weights;
+  if (weights === null) return { source: 'random initialisation', id: 'random' };
+
+  const variant = spec.weights[weights];
+  if (variant) {
+    const file = includeTop ? variant.top : variant.notop;
+    if (!file) throw new Error(`${spec.id} has no '${weights}' weights with the top classifier`);
+    const key = convertedKey(spec, weights, includeTop, file);
+    const cache = platform.convertedCache;
+    if (cache) {
+      const reader = await cache.open(key);
+      if (reader) {
+        try {
+          await loadConvertedWeights(model, reader);
+          return { source: `${weights} (${file.fileName}, converted copy)`, id: file.md5 };
+        } catch (err) {
+          if (!(err instanceof IntegrityError)) throw err;
+          await cache.remove(key); // a damaged copy is never used: rebuild it from the verified .h5
+        }
+      }
+    }
+    const bytes = await platform.fetchPretrained(spec, file, options);
+    options.onProgress?.({
+      phase: 'read',
+      file: file.fileName,
+      loaded: bytes.byteLength,
+      total: bytes.byteLength,
+    });
+    loadWeightsFromKerasH5(model, bytes, file.fileName);
+    if (cache) {
+      options.onProgress?.({ phase: 'convert', file: file.fileName, loaded: 0 });
+      const converted = await convertModel(
+        model,
+        {
+          model: spec.id,
+          includeTop,
+          preprocessing: spec.preprocessing,
+          source: { fileName: file.fileName, md5: file.md5 },
+        },
+        `@graft/zoo ${ZOO_VERSION}`,
+      );
+      await cache.save(key, converted);
+    }
+    return { source: `${weights} (${file.fileName})`, id: file.md5 };
+  }
+
+  if (!looksLikeLocation(weights)) {
+    const known = Object.keys(spec.weights);
+    throw new Error(
+      `unknown weights '${weights}' for ${spec.id}: use ${known.map((k) => `'${k}'`).join(', ')}, a path or URL of a Keras .h5 file, or null`,
+    );
+  }
+  const bytes = await platform.readUserFile(weights, options);
+  loadWeightsFromKerasH5(model, bytes, weights);
+  return { source: weights, id: await sha256Hex(bytes) };
+}
+
+function looksLikeLocation(s: string): boolean {
+  return /[/\\.]/.test(s);
+}

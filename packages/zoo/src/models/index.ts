@@ -1,0 +1,5 @@
+import type { ModelSpec } from '../spec.js';
+import { resnet50 } from './resnet50.js';
+
+/** The built-in zoo. A new model is one file in this folder and one entry here. */
+export const MODELS: readonly ModelSpec[] = [resnet50];
