@@ -1,10 +1,25 @@
 #!/usr/bin/env node
+import { EXIT } from './errors.js';
+import { loadPlugins } from './plugins.js';
 import { createProgram } from './program.js';
+
+function fail(err: unknown): never {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`graft: error: ${message}\n`);
+  const code = (err as { exitCode?: number }).exitCode;
+  process.exit(code === EXIT.usage ? EXIT.usage : EXIT.error);
+}
 
 const program = createProgram();
 program.exitOverride((err) => {
   // Commander's own exits: help and version are successes, bad usage is exit code 2.
-  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
-  process.exit(err.exitCode === 0 ? 0 : 2);
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+    process.exit(EXIT.ok);
+  process.exit(EXIT.usage);
 });
-await program.parseAsync(process.argv);
+try {
+  await loadPlugins();
+  await program.parseAsync(process.argv);
+} catch (err) {
+  fail(err);
+}

@@ -1,0 +1,151 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createFeatureExtractor } from '@graft/core';
+import { buildResNet50, loadWeightsFromKerasH5 } from '@graft/zoo';
+import * as tfc from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeImageFile } from '../src/images/decode.js';
+import { graft, tempDir, writeImage, zooFixtures } from './helpers.js';
+
+let dir: string;
+let red: string;
+let blue: string;
+const w16 = join(zooFixtures, 'resnet50_w16_notop.h5');
+
+beforeAll(async () => {
+  dir = tempDir();
+  red = await writeImage(join(dir, 'red.png'), [250, 10, 10]);
+  blue = await writeImage(join(dir, 'blue ünï.jpg'), [10, 10, 240], 80, 'jpeg');
+  writeFileSync(join(dir, 'notes.jpg'), 'this is text, not a JPEG');
+});
+
+describe('graft embed', () => {
+  it('prints one JSON array of { file, features } and nothing else on stdout, equal to the library', async () => {
+    const r = await graft([
+      'embed',
+      red,
+      blue,
+      '--model',
+      'thin16',
+      '--weights',
+      w16,
+      '--image-size',
+      '64',
+      '--json',
+      '--backend',
+      'cpu',
+    ]);
+    expect(r.status).toBe(0);
+    const rows = JSON.parse(r.stdout) as { file: string; features: number[] }[];
+    expect(rows.map((x) => x.file)).toEqual([red, blue]);
+    expect(rows[0]!.features).toHaveLength(128);
+    expect(r.stderr).toMatch(/graft: backend cpu/);
+
+    await tfc.setBackend('cpu');
+    const model = buildResNet50({ widthDivisor: 16 });
+    loadWeightsFromKerasH5(model, new Uint8Array(readFileSync(w16)));
+    const extractor = createFeatureExtractor(
+      { model, spec: { ...(await import('@graft/zoo')).getModel('resnet50') } },
+      { inputSize: [64, 64] },
+    );
+    const [expected] = await extractor.extract([await decodeImageFile(red)]);
+    for (const [i, v] of rows[0]!.features.entries()) expect(v).toBeCloseTo(expected![i]!, 4);
+    model.dispose();
+  });
+
+  it('runs on wasm by default (no native TensorFlow here) and says so', async () => {
+    const r = await graft(['embed', red, '--model', 'thin16', '--weights', w16, '--image-size', '64']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/graft: backend wasm \(@tensorflow\/tfjs-backend-wasm\)/);
+    expect(r.stdout.split('\t')[0]).toBe(red);
+  });
+
+  it('skips an image it cannot read with a warning naming it, and exits 1', async () => {
+    const notes = join(dir, 'notes.jpg');
+    const r = await graft([
+      'embed',
+      red,
+      notes,
+      '--model',
+      'thin16',
+      '--weights',
+      w16,
+      '--image-size',
+      '64',
+      '--json',
+      '--backend',
+      'cpu',
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`graft: warning: skipped ${notes}: is not an image in a format graft reads`);
+    expect((JSON.parse(r.stdout) as unknown[]).length).toBe(1);
+  });
+
+  it('names a weight file that does not fit the model', async () => {
+    const r = await graft(['embed', red, '--model', 'thin64', '--weights', w16, '--backend', 'cpu']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /graft: error: .*resnet50_w16_notop\.h5: shape mismatch for conv1_conv kernel: the model expects \[7, 7, 3, 1\], the file has \[7, 7, 3, 4\]/,
+    );
+  });
+});
+
+describe('graft classify', () => {
+  it('prints the top-k classes with labels and probabilities as JSON', async () => {
+    const top = join(zooFixtures, 'resnet50_w64_top.h5');
+    const r = await graft([
+      'classify',
+      red,
+      blue,
+      '--model',
+      'thin64',
+      '--weights',
+      top,
+      '--top',
+      '3',
+      '--json',
+      '--backend',
+      'cpu',
+    ]);
+    expect(r.status).toBe(0);
+    const rows = JSON.parse(r.stdout) as {
+      file: string;
+      predictions: { index: number; label: string; probability: number }[];
+    }[];
+    expect(rows).toHaveLength(2);
+    const p = rows[0]!.predictions;
+    expect(p).toHaveLength(3);
+    expect(p[0]!.probability).toBeGreaterThanOrEqual(p[1]!.probability);
+    expect(typeof p[0]!.label).toBe('string');
+    expect(p[0]!.label.length).toBeGreaterThan(0);
+  });
+});
+
+describe('backends and usage', () => {
+  it('names the package to install for a backend that is not there', async () => {
+    const r = await graft([
+      'embed',
+      red,
+      '--model',
+      'thin16',
+      '--weights',
+      w16,
+      '--backend',
+      'tensorflow-gpu',
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "graft: error: backend 'tensorflow-gpu' is not available: @tensorflow/tfjs-node-gpu is not installed. Install it with `npm install @tensorflow/tfjs-node-gpu`",
+    );
+  });
+
+  it('exits 2 on a bad flag value', async () => {
+    const r = await graft(['embed', red, '--batch-size', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--batch-size must be a whole number ≥ 1');
+    const b = await graft(['embed', red, '--backend', 'gpu']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain('--backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu');
+  });
+});
