@@ -1,7 +1,12 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { buildResNet50 } from '../src/architectures/resnet50.js';
-import { type KerasWeightFile, readKerasWeightFile, WeightFileError } from '../src/h5/keras-h5.js';
+import {
+  contiguousFloat32,
+  type KerasWeightFile,
+  readKerasWeightFile,
+  WeightFileError,
+} from '../src/h5/keras-h5.js';
 import { loadWeightsFromKerasH5 } from '../src/h5/load-weights.js';
 import { fixtureBytes } from './helpers.js';
 
@@ -31,6 +36,21 @@ describe('readKerasWeightFile', () => {
     );
     expect([...fixed.weights.values()].filter((w) => w.length > 0)).toHaveLength(106);
     expect(fixed.kerasVersion).toBe('2.2.4');
+  });
+
+  it('copies contiguous float32 datasets directly, with the values jsfive reads element by element', async () => {
+    const hdf5 = await import('jsfive');
+    const bytes = fixtureBytes('resnet50_w16_notop.h5');
+    const f = new hdf5.File(bytes.buffer as ArrayBuffer, 'x.h5');
+    for (const path of [
+      'conv1_conv/conv1_conv/kernel:0',
+      'conv4_block3_2_bn/conv4_block3_2_bn/moving_variance:0',
+    ]) {
+      const ds = f.get(path) as import('jsfive').Dataset;
+      const fast = contiguousFloat32(ds);
+      expect(fast).not.toBeNull();
+      expect(Array.from(fast!)).toEqual(Array.from(ds.value as ArrayLike<number>));
+    }
   });
 
   it('refuses a file that is not HDF5, naming it', () => {

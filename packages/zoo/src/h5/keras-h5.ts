@@ -132,7 +132,7 @@ export function readKerasWeightFile(buffer: ArrayBuffer, fileName = 'weights.h5'
         );
       }
       const shape = [...ds.shape];
-      const raw = ds.value as ArrayLike<number>;
+      const raw = contiguousFloat32(ds) ?? (ds.value as ArrayLike<number>);
       const expectedSize = shape.reduce((a, b) => a * b, 1);
       if (raw.length !== expectedSize) {
         throw new WeightFileError(
@@ -147,6 +147,39 @@ export function readKerasWeightFile(buffer: ArrayBuffer, fileName = 'weights.h5'
   const kerasVersion = cleanString(file.attrs.keras_version) ?? undefined;
   const backend = cleanString(file.attrs.backend) ?? undefined;
   return { fileName, layerNames, weights, kerasVersion, backend };
+}
+
+/** jsfive's private data-object API, used for the fast path below (pinned jsfive version). */
+interface JsfiveDataObjects {
+  fh: ArrayBuffer;
+  dtype: unknown;
+  find_msg_type(type: number): { get(key: string): number }[];
+  _get_data_message_properties(offset: number): [number, number, number, number];
+}
+const DATA_STORAGE_MSG_TYPE = 0x0008;
+
+/**
+ * A contiguous little-endian float32 dataset copied straight out of the file (what every Keras
+ * weight is), instead of jsfive's element-by-element read. Null where the layout is anything else,
+ * so the caller falls back to jsfive's general path.
+ */
+export function contiguousFloat32(ds: hdf5.Dataset): Float32Array | null {
+  try {
+    const objects = (ds as unknown as { _dataobjects?: JsfiveDataObjects })._dataobjects;
+    if (!objects || objects.dtype !== '<f4') return null;
+    const message = objects.find_msg_type(DATA_STORAGE_MSG_TYPE)[0];
+    if (!message) return null;
+    const [, , layoutClass, propertyOffset] = objects._get_data_message_properties(
+      message.get('offset_to_message'),
+    );
+    if (layoutClass !== 1) return null;
+    const offset = Number(new DataView(objects.fh).getBigUint64(propertyOffset, true));
+    const count = ds.shape.reduce((a, b) => a * b, 1);
+    if (offset + count * 4 > objects.fh.byteLength) return null; // truncated: let jsfive report it
+    return new Float32Array(objects.fh.slice(offset, offset + count * 4));
+  } catch {
+    return null;
+  }
 }
 
 /**
