@@ -166,7 +166,7 @@ const DATA_STORAGE_MSG_TYPE = 0x0008;
 export function contiguousFloat32(ds: hdf5.Dataset): Float32Array | null {
   try {
     const objects = (ds as unknown as { _dataobjects?: JsfiveDataObjects })._dataobjects;
-    if (!objects || objects.dtype !== '<f4') return null;
+    if (objects?.dtype !== '<f4') return null;
     const message = objects.find_msg_type(DATA_STORAGE_MSG_TYPE)[0];
     if (!message) return null;
     const [, , layoutClass, propertyOffset] = objects._get_data_message_properties(
