@@ -2,6 +2,60 @@
  * @graft/core — feature extraction and fine-tuning on TensorFlow.js, in Node, browsers and workers.
  * @packageDocumentation
  */
+export {
+  type BackboneInfo,
+  Classifier,
+  type ClassifierEvaluation,
+  type ClassifierOptions,
+  type ClassifierStats,
+  createClassifier,
+  type FineTuneOptions,
+  type FitOptions,
+  loadClassifier,
+  type Prediction,
+  type TrainingHistory,
+  type TrainOptions,
+  type ValidationOption,
+} from './classifier.js';
+export { type AugmentOptions, augmentImage, resolveAugment } from './data/augment.js';
 export { toInputBatch } from './data/batch.js';
+export {
+  classCounts,
+  collectExamples,
+  type Example,
+  type ImageSource,
+  type LabeledImage,
+  resolveClassWeights,
+  stratifiedSplit,
+  validateTrainingSet,
+} from './data/dataset.js';
 export { assertRgbImage, type RgbImage } from './data/image.js';
-export { createFeatureExtractor, type FeatureExtractor, type FeatureExtractorOptions } from './features.js';
+export {
+  type FeatureCache,
+  type FeatureKeyParts,
+  featureKey,
+  InMemoryFeatureCache,
+} from './features/cache.js';
+export {
+  createFeatureExtractor,
+  type FeatureExtractor,
+  type FeatureExtractorOptions,
+} from './features/extractor.js';
+export { type ClassifierManifest, checkManifest, MANIFEST_FORMAT_VERSION } from './manifest.js';
+export { type ClassMetrics, classificationReport, type EvaluationReport } from './metrics.js';
+export { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';
+export { type HeadOptions, OUTPUT_LAYER, POOL_LAYER } from './model/head.js';
+export {
+  type EarlyStoppingOptions,
+  type EpochLog,
+  type Phase,
+  type PhaseHistory,
+  type ProgressEvent,
+  runPhase,
+  type StopReason,
+  type TrainingCallbacks,
+} from './train/loop.js';
+export { createOptimizer, type OptimizerName } from './train/optimizers.js';
+export { learningRateAt, type Schedule } from './train/schedules.js';
+export { Random } from './util/random.js';
+export { CORE_VERSION } from './version.js';

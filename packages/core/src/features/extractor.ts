@@ -2,8 +2,8 @@ import type { LoadedBackbone, ModelSpec } from '@graft/zoo';
 import { preprocess } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { toInputBatch } from './data/batch.js';
-import type { RgbImage } from './data/image.js';
+import { toInputBatch } from '../data/batch.js';
+import type { RgbImage } from '../data/image.js';
 
 /** Options of {@link createFeatureExtractor}. */
 export interface FeatureExtractorOptions {

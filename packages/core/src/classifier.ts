@@ -1,0 +1,781 @@
+import {
+  type ClassScore,
+  getModel,
+  type LoadedBackbone,
+  type PreprocessingMode,
+  preprocess,
+  sha256Hex,
+  topK,
+} from '@graft/zoo';
+import * as tfc from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { type AugmentOptions, augmentImage, type ResolvedAugment, resolveAugment } from './data/augment.js';
+import { toInputBatch } from './data/batch.js';
+import {
+  collectExamples,
+  type Example,
+  type ImageSource,
+  resolveClassWeights,
+  stratifiedSplit,
+  validateTrainingSet,
+} from './data/dataset.js';
+import type { RgbImage } from './data/image.js';
+import { type FeatureCache, featureKey, InMemoryFeatureCache } from './features/cache.js';
+import { type ClassifierManifest, checkManifest, MANIFEST_FORMAT_VERSION } from './manifest.js';
+import { classificationReport, type EvaluationReport } from './metrics.js';
+import { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';
+import {
+  buildWholeModel,
+  createHead,
+  HEAD_LAYER_PREFIX,
+  type Head,
+  type HeadOptions,
+  headFromLayers,
+  OUTPUT_LAYER,
+  POOL_LAYER,
+} from './model/head.js';
+import {
+  type EarlyStoppingOptions,
+  type PhaseHistory,
+  type PhaseRunner,
+  type ProgressEvent,
+  runPhase,
+  type TrainingCallbacks,
+  type WeightSnapshot,
+} from './train/loop.js';
+import { createOptimizer, type OptimizerName, type ScheduledOptimizer } from './train/optimizers.js';
+import type { Schedule } from './train/schedules.js';
+import { Random } from './util/random.js';
+import { CORE_VERSION } from './version.js';
+
+/** What the classifier needs to know about its backbone. */
+export interface BackboneInfo {
+  id: string;
+  architecture: string;
+  preprocessing: PreprocessingMode;
+  inputSize: readonly [number, number];
+  featureLayer: string;
+  weights: { source: string; id: string };
+}
+
+/** Options of {@link createClassifier}. */
+export interface ClassifierOptions {
+  /** From `loadBackbone` (without the top). The classifier takes ownership: `dispose` frees it. */
+  backbone: Pick<LoadedBackbone, 'model' | 'spec'> & Partial<Pick<LoadedBackbone, 'weights'>>;
+  /** Class names, in output order. */
+  classes: readonly string[];
+  head?: HeadOptions;
+  /** Input `[height, width]`. Default the backbone spec's. */
+  inputSize?: readonly [number, number];
+  /** Layer to pool features from. Default the spec's (`conv5_block3_out` for ResNet50). */
+  featureLayer?: string;
+  /** Seeds the head's initial weights. Default 0. */
+  seed?: number;
+}
+
+/** Validation data: a separate source, or a stratified fraction of the training data. */
+export type ValidationOption = ImageSource | { split: number };
+
+/** Options shared by both strategies. */
+export interface TrainOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Learning rate. Default 1e-3 (feature extraction and the head phase). */
+  lr?: number;
+  optimizer?: OptimizerName;
+  schedule?: Schedule;
+  validation?: ValidationOption;
+  /** Seeds shuffling, splitting, augmentation and dropout. Default 0. */
+  seed?: number;
+  /** Random flips, crops, brightness and contrast; `true` for defaults. */
+  augment?: AugmentOptions | boolean;
+  /** `'auto'` balances classes by their counts; or a weight per class name. */
+  classWeights?: 'auto' | Record<string, number>;
+  earlyStopping?: EarlyStoppingOptions;
+  callbacks?: TrainingCallbacks[];
+  /** Shortcut for a callback that receives every batch and epoch event. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Stops after the current batch; the model keeps its last consistent weights. */
+  signal?: AbortSignal;
+}
+
+/** Options of `fit`. */
+export interface FitOptions extends TrainOptions {
+  /** `feature-extraction` (default): frozen backbone, cached features. `fine-tune`: one phase with `freeze`. */
+  strategy?: 'feature-extraction' | 'fine-tune';
+  /** With `strategy: 'fine-tune'`: layers to freeze (Keras index or a layer name). */
+  freeze?: number | string;
+  /** Let unfrozen BatchNormalization layers use batch statistics and update them. Default false. */
+  trainBatchNorm?: boolean;
+  /** Learning-rate ratio between the last and the first unfrozen stage (discriminative rates). Default 1. */
+  lrMult?: number;
+}
+
+/** Options of `fineTune`: fastai's `fine_tune`, two phases. */
+export interface FineTuneOptions extends Omit<TrainOptions, 'lr'> {
+  /** Layers to freeze in phase two (Keras index or name). Default: up to `conv4_block6_out` (conv5 trains). */
+  freeze?: number | string;
+  /** Phase one: epochs training only the head (on cached features). Default 1. */
+  headEpochs?: number;
+  /** Phase one learning rate. Default 1e-3. */
+  headLr?: number;
+  /** Phase two: epochs with the unfrozen layers. Default 5. */
+  epochs?: number;
+  /** Phase two learning rate (of the last stage and the head). Default 1e-4. */
+  lr?: number;
+  /** Phase two: earliest unfrozen stage learns `lrMult` times slower than the last. Default 1. */
+  lrMult?: number;
+  trainBatchNorm?: boolean;
+}
+
+/** What training returns. */
+export interface TrainingHistory {
+  phases: PhaseHistory[];
+  /** `completed` unless a phase stopped early or was aborted. */
+  stopReason: PhaseHistory['stopReason'];
+}
+
+/** One image's prediction. */
+export interface Prediction {
+  label: string;
+  index: number;
+  probability: number;
+  /** The `topK` best classes, highest first. */
+  top: ClassScore[];
+  probabilities: number[];
+}
+
+/** Evaluation with each example's outcome, for reports. */
+export interface ClassifierEvaluation extends EvaluationReport {
+  predictions: { id: string; label: string; predicted: string; probability: number; correct: boolean }[];
+}
+
+/** Counters that show what work was done (and what was not repeated). */
+export interface ClassifierStats {
+  /** Images (or augmented views) run through the backbone for features. */
+  backboneImages: number;
+  /** Feature vectors found in the cache instead. */
+  featureCacheHits: number;
+}
+
+const DEFAULT_FINE_TUNE_FREEZE = 'conv4_block6_out';
+
+function infoFromBackbone(options: ClassifierOptions): BackboneInfo {
+  const { spec } = options.backbone;
+  return {
+    id: spec.id,
+    architecture: spec.architecture,
+    preprocessing: spec.preprocessing,
+    inputSize: options.inputSize ?? spec.inputSize,
+    featureLayer: options.featureLayer ?? spec.featureLayer,
+    weights: options.backbone.weights ?? { source: 'unknown', id: 'unknown' },
+  };
+}
+
+/**
+ * A new image classifier on a pretrained backbone: global average pooling, dropout and a softmax
+ * Dense layer on top of `featureLayer`, as in the Keras transfer-learning guide.
+ */
+export function createClassifier(options: ClassifierOptions): Classifier {
+  if (options.classes.length < 2) {
+    throw new Error(`a classifier needs at least two classes, got ${options.classes.length}`);
+  }
+  const info = infoFromBackbone(options);
+  const model = options.backbone.model;
+  if (model.layers.some((l) => l.name === 'predictions' || l.name === 'probs')) {
+    throw new Error('the backbone still has its ImageNet top; load it with includeTop: false');
+  }
+  try {
+    model.getLayer(info.featureLayer);
+  } catch {
+    throw new Error(`the backbone has no layer named '${info.featureLayer}'`);
+  }
+  const head = createHead(options.classes.length, options.head, options.seed ?? 0);
+  return new Classifier(model, info, [...options.classes], head, {
+    dropout: options.head?.dropout ?? 0.2,
+    hidden: options.head?.hidden ?? [],
+  });
+}
+
+/** A backbone and a head that learn a new image task. Create one with {@link createClassifier}. */
+export class Classifier {
+  /** backbone → pooled features → head, sharing all weights with the parts. */
+  readonly model: tfl.LayersModel;
+  /** The backbone up to the feature layer (inference-time view, shared weights). */
+  private readonly featureModel: tfl.LayersModel;
+  readonly stats: ClassifierStats = { backboneImages: 0, featureCacheHits: 0 };
+  private strategy: ClassifierManifest['strategy'] = 'untrained';
+  private lastFreeze: number | undefined;
+  private lastMetrics: Record<string, number> = {};
+  /** Where features are kept between fits; replace it with a persistent one (disk, IndexedDB). */
+  featureCache: FeatureCache = new InMemoryFeatureCache();
+
+  /** @internal use {@link createClassifier} or {@link loadClassifier} */
+  constructor(
+    readonly backbone: tfl.LayersModel,
+    readonly info: BackboneInfo,
+    readonly classes: string[],
+    private readonly head: Head,
+    private readonly headConfig: { dropout: number; hidden: number[] },
+    whole?: tfl.LayersModel,
+  ) {
+    this.model = whole ?? buildWholeModel(backbone, info.featureLayer, head);
+    this.featureModel = tfl.model({
+      inputs: backbone.inputs,
+      outputs: backbone.getLayer(info.featureLayer).output as tfl.SymbolicTensor,
+    });
+  }
+
+  /** Trains with the backbone frozen (default) or, with `strategy: 'fine-tune'`, one fine-tuning phase. */
+  async fit(data: ImageSource, options: FitOptions = {}): Promise<TrainingHistory> {
+    const rng = new Random(options.seed ?? 0);
+    const { train, validation } = await this.prepare(data, options.validation, rng);
+    if ((options.strategy ?? 'feature-extraction') === 'feature-extraction') {
+      const phase = await this.trainHeadOnFeatures(
+        train,
+        validation,
+        options,
+        rng,
+        'feature-extraction',
+        options.lr ?? 1e-3,
+      );
+      this.strategy = 'feature-extraction';
+      return { phases: [phase], stopReason: phase.stopReason };
+    }
+    const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? DEFAULT_FINE_TUNE_FREEZE);
+    const phase = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4);
+    return { phases: [phase], stopReason: phase.stopReason };
+  }
+
+  /**
+   * fastai's `fine_tune`: `headEpochs` training the new head on the frozen backbone, then `epochs`
+   * with the layers after `freeze` unfrozen at a lower rate (`lrMult` spreads rates over stages).
+   */
+  async fineTune(data: ImageSource, options: FineTuneOptions = {}): Promise<TrainingHistory> {
+    const rng = new Random(options.seed ?? 0);
+    const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? DEFAULT_FINE_TUNE_FREEZE);
+    const { train, validation } = await this.prepare(data, options.validation, rng);
+    const phases: PhaseHistory[] = [];
+    const headEpochs = options.headEpochs ?? 1;
+    if (headEpochs > 0) {
+      const first = await this.trainHeadOnFeatures(
+        train,
+        validation,
+        { ...options, epochs: headEpochs, earlyStopping: undefined },
+        rng,
+        'head',
+        options.headLr ?? 1e-3,
+      );
+      phases.push(first);
+      this.strategy = 'feature-extraction';
+      if (first.stopReason === 'aborted') return { phases, stopReason: 'aborted' };
+    }
+    const second = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4);
+    phases.push(second);
+    return { phases, stopReason: second.stopReason };
+  }
+
+  /** Class probabilities and the top classes for each image. */
+  async predict(
+    images: readonly RgbImage[],
+    options: { topK?: number; batchSize?: number } = {},
+  ): Promise<Prediction[]> {
+    const probabilities = await this.probabilities(images, options.batchSize ?? 32);
+    const k = Math.min(options.topK ?? 3, this.classes.length);
+    return probabilities.map((row) => {
+      const top = topK(row, k, this.classes);
+      const best = top[0]!;
+      return {
+        label: best.label,
+        index: best.index,
+        probability: best.probability,
+        top,
+        probabilities: Array.from(row),
+      };
+    });
+  }
+
+  /** Accuracy, top-k, loss, confusion matrix and per-class precision/recall/F1 on labelled data. */
+  async evaluate(data: ImageSource, options: { batchSize?: number } = {}): Promise<ClassifierEvaluation> {
+    const examples = await collectExamples(data, this.classes);
+    const probabilities = await this.probabilities(
+      examples,
+      options.batchSize ?? 32,
+      examples.map((e) => e.id),
+    );
+    const report = classificationReport(
+      probabilities,
+      examples.map((e) => e.classIndex),
+      this.classes,
+    );
+    const predictions = examples.map((e, i) => {
+      const row = probabilities[i]!;
+      const best = topK(row, 1, this.classes)[0]!;
+      return {
+        id: e.id,
+        label: e.label,
+        predicted: best.label,
+        probability: best.probability,
+        correct: best.index === e.classIndex,
+      };
+    });
+    return { ...report, predictions };
+  }
+
+  /** What `save` writes as `graft.json` (and into model.json's metadata). */
+  manifest(): ClassifierManifest {
+    return {
+      format: 'graft-classifier',
+      formatVersion: MANIFEST_FORMAT_VERSION,
+      library: { name: '@graft/core', version: CORE_VERSION },
+      labels: [...this.classes],
+      backbone: { id: this.info.id, architecture: this.info.architecture, weights: { ...this.info.weights } },
+      featureLayer: this.info.featureLayer,
+      inputSize: [this.info.inputSize[0], this.info.inputSize[1]],
+      preprocessing: this.info.preprocessing,
+      strategy: this.strategy,
+      ...(this.lastFreeze !== undefined ? { freeze: this.lastFreeze } : {}),
+      head: { ...this.headConfig },
+      metrics: { ...this.lastMetrics },
+      createdAt: new Date().toISOString(),
+    };
+  }
+
+  /**
+   * Saves the whole model (backbone + head, one TF.js layers model that plain `tf.loadLayersModel`
+   * loads) with the manifest in its metadata. `destination` is any tfjs save handler or URL scheme
+   * (`indexeddb://…`, `downloads://…`, an `http(s)` endpoint, or the CLI's file handler).
+   */
+  async save(destination: string | tfc.io.IOHandler): Promise<tfc.io.SaveResult> {
+    this.model.setUserDefinedMetadata({ graft: this.manifest() });
+    return this.model.save(destination);
+  }
+
+  /** Frees the backbone, the head and everything built on them. */
+  dispose(): void {
+    this.model.dispose();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async prepare(data: ImageSource, validation: ValidationOption | undefined, rng: Random) {
+    let train = await collectExamples(data, this.classes);
+    let val: Example[] = [];
+    if (validation && 'split' in validation && typeof validation.split === 'number') {
+      const split = stratifiedSplit(train, validation.split, rng.int(2 ** 31));
+      train = split.train;
+      val = split.validation;
+    } else if (validation) {
+      val = await collectExamples(validation as ImageSource, this.classes);
+    }
+    validateTrainingSet(train, this.classes);
+    return { train, validation: val };
+  }
+
+  private async probabilities(
+    images: readonly RgbImage[],
+    batchSize: number,
+    names?: readonly string[],
+  ): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    const k = this.classes.length;
+    for (let start = 0; start < images.length; start += batchSize) {
+      const probs = tfc.tidy(() => {
+        const batch = toInputBatch(
+          images.slice(start, start + batchSize),
+          this.info.inputSize,
+          names?.slice(start, start + batchSize),
+        );
+        return this.model.predict(preprocess(batch, this.info.preprocessing)) as tfc.Tensor2D;
+      });
+      const data = (await probs.data()) as Float32Array;
+      probs.dispose();
+      for (let i = 0; i < data.length / k; i++) out.push(data.slice(i * k, (i + 1) * k));
+    }
+    return out;
+  }
+
+  private headVariables(): tfc.Variable[] {
+    return this.head.layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tfc.Variable));
+  }
+
+  /** Pooled features of each example (per augmented view), computed once and cached. */
+  private async features(
+    examples: readonly Example[],
+    aug: ResolvedAugment | null,
+    seed: number,
+  ): Promise<{ views: number; data: Float32Array }> {
+    const size = this.info.inputSize;
+    const views = aug ? aug.views : 1;
+    const f = this.featureModel.outputs[0]!.shape.at(-1) as number;
+    const data = new Float32Array(views * examples.length * f);
+    const augTag = aug ? `aug:${JSON.stringify(aug)}:seed${seed}` : 'original';
+    const missing: { row: number; example: Example; view: number; key: string }[] = [];
+    for (let i = 0; i < examples.length; i++) {
+      const e = examples[i]!;
+      const content = await sha256Hex(e.pixels);
+      for (let v = 0; v < views; v++) {
+        const key = featureKey({
+          contentHash: `${content}:${e.width}x${e.height}`,
+          backbone: this.info.id,
+          weights: this.info.weights.id,
+          preprocessing: this.info.preprocessing,
+          inputSize: size,
+          layer: this.info.featureLayer,
+          view: aug ? `${augTag}:v${v}` : 'original',
+        });
+        const cached = await this.featureCache.get(key);
+        const row = v * examples.length + i;
+        if (cached && cached.length === f) {
+          data.set(cached, row * f);
+          this.stats.featureCacheHits++;
+        } else missing.push({ row, example: e, view: v, key });
+      }
+    }
+    const batchSize = 16;
+    for (let start = 0; start < missing.length; start += batchSize) {
+      const chunk = missing.slice(start, start + batchSize);
+      const pooled = tfc.tidy(() => {
+        const batch = aug
+          ? tfc.concat(
+              chunk.map((m) => augmentImage(m.example, size, aug, new Random(hashSeed(m.key)))),
+              0,
+            )
+          : toInputBatch(
+              chunk.map((m) => m.example),
+              size,
+              chunk.map((m) => m.example.id),
+            );
+        const out = this.featureModel.predict(
+          preprocess(batch as tfc.Tensor4D, this.info.preprocessing),
+        ) as tfc.Tensor4D;
+        return tfc.mean(out, [1, 2]);
+      });
+      const values = (await pooled.data()) as Float32Array;
+      pooled.dispose();
+      this.stats.backboneImages += chunk.length;
+      for (let j = 0; j < chunk.length; j++) {
+        const vec = values.slice(j * f, (j + 1) * f);
+        data.set(vec, chunk[j]!.row * f);
+        await this.featureCache.set(chunk[j]!.key, vec);
+      }
+    }
+    return { views, data };
+  }
+
+  private lossAndCorrect(probs: tfc.Tensor2D, labels: tfc.Tensor1D, weights: tfc.Tensor1D | null) {
+    const k = this.classes.length;
+    const oneHot = tfc.oneHot(labels, k);
+    const perExample = tfc.neg(tfc.sum(tfc.mul(oneHot, tfc.log(tfc.clipByValue(probs, 1e-7, 1))), 1));
+    const weighted = weights ? tfc.mul(perExample, tfc.gather(weights, labels)) : perExample;
+    const correct = tfc.sum(tfc.cast(tfc.equal(tfc.argMax(probs, 1), labels), 'float32'));
+    return { loss: tfc.mean(weighted) as tfc.Scalar, sum: tfc.sum(weighted), correct };
+  }
+
+  private snapshotOf(variables: tfc.Variable[]): () => WeightSnapshot {
+    return () => {
+      const copies = variables.map((v) => tfc.clone(v));
+      return {
+        restore: () => {
+          for (const [i, v] of variables.entries()) v.assign(copies[i]!);
+        },
+        dispose: () => tfc.dispose(copies),
+      };
+    };
+  }
+
+  private callbacksFor(options: TrainOptions): TrainingCallbacks[] {
+    const list = [...(options.callbacks ?? [])];
+    const onProgress = options.onProgress;
+    if (onProgress) {
+      list.push({ onBatchEnd: (e) => onProgress(e), onEpochEnd: (_log, e) => onProgress(e) });
+    }
+    list.push({
+      onEpochEnd: (log) => {
+        this.lastMetrics = Object.fromEntries(
+          Object.entries(log).filter(([k, v]) => typeof v === 'number' && /loss|accuracy/.test(k)),
+        ) as Record<string, number>;
+      },
+    });
+    return list;
+  }
+
+  private async trainHeadOnFeatures(
+    train: Example[],
+    validation: Example[],
+    options: TrainOptions,
+    rng: Random,
+    phase: 'feature-extraction' | 'head',
+    lr: number,
+  ): Promise<PhaseHistory> {
+    this.backbone.trainable = false;
+    const aug = resolveAugment(options.augment);
+    const featureSeed = options.seed ?? 0;
+    const trainFeatures = await this.features(train, aug, featureSeed);
+    const valFeatures = validation.length > 0 ? await this.features(validation, null, featureSeed) : null;
+    const f = trainFeatures.data.length / (trainFeatures.views * train.length);
+    const featTensor = tfc.tensor2d(trainFeatures.data, [trainFeatures.views * train.length, f]);
+    const labels = train.map((e) => e.classIndex);
+    const classWeights = resolveClassWeights(options.classWeights, train, this.classes);
+    const weightTensor = classWeights ? tfc.tensor1d(classWeights) : null;
+    const valX = valFeatures ? tfc.tensor2d(valFeatures.data, [validation.length, f]) : null;
+    const valY = valFeatures
+      ? tfc.tensor1d(
+          validation.map((e) => e.classIndex),
+          'int32',
+        )
+      : null;
+    const opt = createOptimizer(options.optimizer ?? 'adam', lr);
+    const vars = this.headVariables();
+    const phaseRng = rng.fork();
+    const runner: PhaseRunner = {
+      phase,
+      epochs: options.epochs ?? 10,
+      batchSize: options.batchSize ?? 32,
+      examples: train.length,
+      lr,
+      schedule: options.schedule ?? 'constant',
+      rng: phaseRng,
+      step: async (indices, rate) => {
+        opt.setLearningRate(rate);
+        const rows = indices.map((i) => phaseRng.int(trainFeatures.views) * train.length + i);
+        const dropoutSeed = phaseRng.int(2 ** 31);
+        const result = tfc.tidy(() => {
+          const x = tfc.gather(featTensor, rows) as tfc.Tensor2D;
+          const y = tfc.tensor1d(
+            indices.map((i) => labels[i]!),
+            'int32',
+          );
+          let sum!: tfc.Scalar;
+          let correct!: tfc.Scalar;
+          const { grads } = tfc.variableGrads(() => {
+            const r = this.lossAndCorrect(this.head.forward(x, dropoutSeed), y, weightTensor);
+            sum = tfc.keep(r.sum as tfc.Scalar);
+            correct = tfc.keep(r.correct as tfc.Scalar);
+            return r.loss;
+          }, vars);
+          opt.optimizer.applyGradients(grads);
+          return [sum, correct];
+        });
+        const [sum, correct] = await Promise.all(result.map((t) => t.data()));
+        tfc.dispose(result);
+        return { lossSum: sum![0]!, correct: correct![0]! };
+      },
+      validate:
+        valX && valY
+          ? async () => {
+              const [loss, acc] = tfc.tidy(() => {
+                const r = this.lossAndCorrect(this.head.forward(valX), valY, null);
+                return [tfc.div(r.sum, validation.length), tfc.div(r.correct, validation.length)];
+              });
+              const out = { loss: (await loss!.data())[0]!, accuracy: (await acc!.data())[0]! };
+              tfc.dispose([loss!, acc!]);
+              return out;
+            }
+          : undefined,
+      snapshot: this.snapshotOf(vars),
+      callbacks: this.callbacksFor(options),
+      earlyStopping: options.earlyStopping,
+      signal: options.signal,
+    };
+    try {
+      return await runPhase(runner);
+    } finally {
+      opt.dispose();
+      tfc.dispose([
+        featTensor,
+        ...(weightTensor ? [weightTensor] : []),
+        ...(valX ? [valX] : []),
+        ...(valY ? [valY] : []),
+      ]);
+    }
+  }
+
+  private async trainEndToEnd(
+    train: Example[],
+    validation: Example[],
+    options: TrainOptions & { trainBatchNorm?: boolean; lrMult?: number },
+    rng: Random,
+    freeze: number,
+    lr: number,
+  ): Promise<PhaseHistory> {
+    const trainBatchNorm = options.trainBatchNorm ?? false;
+    const frozen = freezeBackbone(this.backbone, freeze, trainBatchNorm);
+    const aug = resolveAugment(options.augment);
+    const size = this.info.inputSize;
+    const name = (e: Example) => e.id;
+    const trainPixels = aug ? null : toInputBatch(train, size, train.map(name));
+    const valPixels = validation.length > 0 ? toInputBatch(validation, size, validation.map(name)) : null;
+    const valY =
+      validation.length > 0
+        ? tfc.tensor1d(
+            validation.map((e) => e.classIndex),
+            'int32',
+          )
+        : null;
+    const labels = train.map((e) => e.classIndex);
+    const classWeights = resolveClassWeights(options.classWeights, train, this.classes);
+    const weightTensor = classWeights ? tfc.tensor1d(classWeights) : null;
+
+    // Discriminative rates: stage groups spread geometrically from lr/lrMult (earliest) to lr.
+    const lrMult = options.lrMult ?? 1;
+    const groups = [...frozen.groups, { name: 'head', variables: this.headVariables() }];
+    const factors = groups.map((_, i) =>
+      groups.length === 1 ? 1 : lrMult ** (-(groups.length - 1 - i) / (groups.length - 1)),
+    );
+    const optimizers: ScheduledOptimizer[] = groups.map((_, i) =>
+      createOptimizer(options.optimizer ?? 'adam', lr * factors[i]!),
+    );
+    const allVars = groups.flatMap((g) => g.variables);
+    const phaseRng = rng.fork();
+    const augSeed = phaseRng.int(2 ** 31);
+    const batchSize = options.batchSize ?? 16;
+
+    const forward = (x: tfc.Tensor4D, dropoutSeed?: number) => {
+      const features = this.featureModel.apply(preprocess(x, this.info.preprocessing), {
+        training: trainBatchNorm,
+      }) as tfc.Tensor4D;
+      return this.head.forward(tfc.mean(features, [1, 2]) as tfc.Tensor2D, dropoutSeed);
+    };
+
+    const runner: PhaseRunner = {
+      phase: 'fine-tune',
+      epochs: options.epochs ?? 5,
+      batchSize,
+      examples: train.length,
+      lr,
+      schedule: options.schedule ?? 'constant',
+      rng: phaseRng,
+      step: async (indices, rate, epoch) => {
+        for (const [i, o] of optimizers.entries()) o.setLearningRate(rate * factors[i]!);
+        const dropoutSeed = phaseRng.int(2 ** 31);
+        const result = tfc.tidy(() => {
+          const x = trainPixels
+            ? (tfc.gather(trainPixels, indices) as tfc.Tensor4D)
+            : (tfc.concat(
+                indices.map((i) =>
+                  augmentImage(train[i]!, size, aug!, new Random(hashSeed(`${augSeed}:${epoch}:${i}`))),
+                ),
+                0,
+              ) as tfc.Tensor4D);
+          const y = tfc.tensor1d(
+            indices.map((i) => labels[i]!),
+            'int32',
+          );
+          let sum!: tfc.Scalar;
+          let correct!: tfc.Scalar;
+          const { grads } = tfc.variableGrads(() => {
+            const r = this.lossAndCorrect(forward(x, dropoutSeed), y, weightTensor);
+            sum = tfc.keep(r.sum as tfc.Scalar);
+            correct = tfc.keep(r.correct as tfc.Scalar);
+            return r.loss;
+          }, allVars);
+          groups.forEach((g, i) => {
+            const mine: tfc.NamedTensorMap = {};
+            for (const v of g.variables) if (grads[v.name]) mine[v.name] = grads[v.name]!;
+            optimizers[i]!.optimizer.applyGradients(mine);
+          });
+          return [sum, correct];
+        });
+        const [sum, correct] = await Promise.all(result.map((t) => t.data()));
+        tfc.dispose(result);
+        return { lossSum: sum![0]!, correct: correct![0]! };
+      },
+      validate:
+        valPixels && valY
+          ? async () => {
+              let lossSum = 0;
+              let correct = 0;
+              for (let start = 0; start < validation.length; start += batchSize) {
+                const [s, c] = tfc.tidy(() => {
+                  const n = Math.min(batchSize, validation.length - start);
+                  const x = tfc.slice(valPixels, [start, 0, 0, 0], [n, -1, -1, -1]) as tfc.Tensor4D;
+                  const y = tfc.slice(valY, [start], [n]) as tfc.Tensor1D;
+                  const probs = this.head.forward(
+                    tfc.mean(
+                      this.featureModel.predict(preprocess(x, this.info.preprocessing)) as tfc.Tensor4D,
+                      [1, 2],
+                    ) as tfc.Tensor2D,
+                  );
+                  const r = this.lossAndCorrect(probs, y, null);
+                  return [r.sum, r.correct];
+                });
+                lossSum += (await s!.data())[0]!;
+                correct += (await c!.data())[0]!;
+                tfc.dispose([s!, c!]);
+              }
+              return { loss: lossSum / validation.length, accuracy: correct / validation.length };
+            }
+          : undefined,
+      snapshot: this.snapshotOf(allVars),
+      callbacks: this.callbacksFor(options),
+      earlyStopping: options.earlyStopping,
+      signal: options.signal,
+    };
+    try {
+      const history = await runPhase(runner);
+      this.strategy = 'fine-tune';
+      this.lastFreeze = freeze;
+      return history;
+    } finally {
+      frozen.release();
+      for (const o of optimizers) o.dispose();
+      tfc.dispose([trainPixels, valPixels, valY, weightTensor].filter((t) => t !== null) as tfc.Tensor[]);
+    }
+  }
+}
+
+/** A 32-bit seed from a string (FNV-1a), so each augmented view is reproducible on its own. */
+function hashSeed(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Loads a classifier saved by `Classifier.save` (any tfjs load handler or URL), checking its
+ * manifest. The result predicts, evaluates, and can be trained further.
+ */
+export async function loadClassifier(source: string | tfc.io.IOHandler): Promise<Classifier> {
+  const where = typeof source === 'string' ? source : 'the saved model';
+  const whole = await tfl.loadLayersModel(source);
+  let manifest: ClassifierManifest;
+  try {
+    manifest = checkManifest(
+      (whole.getUserDefinedMetadata() as { graft?: unknown } | undefined)?.graft,
+      where,
+    );
+  } catch (err) {
+    whole.dispose();
+    throw err;
+  }
+  const featureOutput = whole.getLayer(manifest.featureLayer).output as tfl.SymbolicTensor;
+  const backbone = tfl.model({ inputs: whole.inputs, outputs: featureOutput, name: manifest.backbone.id });
+  const headLayers = whole.layers.filter(
+    (l) => l.name.startsWith(HEAD_LAYER_PREFIX) && l.name !== POOL_LAYER,
+  );
+  if (!headLayers.some((l) => l.name === OUTPUT_LAYER)) {
+    whole.dispose();
+    throw new Error(`${where} has no ${OUTPUT_LAYER} layer: it is not a Graft classifier`);
+  }
+  const head = headFromLayers(headLayers, manifest.head.dropout);
+  let architecture = manifest.backbone.architecture;
+  try {
+    architecture = getModel(manifest.backbone.id).architecture;
+  } catch {
+    // a backbone registered by a plugin in the saving process: the manifest's record suffices
+  }
+  const info: BackboneInfo = {
+    id: manifest.backbone.id,
+    architecture,
+    preprocessing: manifest.preprocessing,
+    inputSize: manifest.inputSize,
+    featureLayer: manifest.featureLayer,
+    weights: manifest.backbone.weights,
+  };
+  const clf = new Classifier(backbone, info, [...manifest.labels], head, { ...manifest.head }, whole);
+  return clf;
+}

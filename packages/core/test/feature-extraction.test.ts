@@ -1,0 +1,82 @@
+import * as tfc from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createClassifier, loadClassifier } from '../src/classifier.js';
+import { colourImages, memoryIO, thinBackbone, weightValues } from './helpers.js';
+
+beforeAll(async () => {
+  await tfc.setBackend('cpu');
+});
+
+const classes = ['red', 'green', 'blue'];
+
+describe('feature extraction', () => {
+  it('learns a colour task, never changes the backbone, and reuses cached features on a second fit', async () => {
+    const backbone = thinBackbone();
+    const clf = createClassifier({ backbone, classes, seed: 1 });
+    const train = colourImages(12, 1);
+    const test = colourImages(8, 2);
+    const before = (await clf.evaluate(test)).accuracy;
+    const backboneBefore = weightValues(backbone.model);
+
+    const history = await clf.fit(train, { epochs: 30, batchSize: 12, lr: 0.01, seed: 3 });
+    expect(history.stopReason).toBe('completed');
+    expect(history.phases[0]!.epochs).toHaveLength(30);
+    const after = await clf.evaluate(test);
+    expect(before).toBeLessThan(0.7);
+    expect(after.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(after.accuracy).toBeGreaterThan(before);
+    for (const [name, values] of weightValues(backbone.model))
+      expect(values, name).toEqual(backboneBefore.get(name));
+
+    expect(clf.stats.backboneImages).toBe(36);
+    await clf.fit(train, { epochs: 2, batchSize: 12, seed: 4 });
+    expect(clf.stats.backboneImages).toBe(36); // the backbone did not run again
+    expect(clf.stats.featureCacheHits).toBe(36);
+    clf.dispose();
+  });
+
+  it('computes features once per augmented view and trains on them', async () => {
+    const clf = createClassifier({ backbone: thinBackbone(), classes, seed: 1 });
+    await clf.fit(colourImages(6, 5), { epochs: 10, batchSize: 9, lr: 0.01, augment: { views: 3 } });
+    expect(clf.stats.backboneImages).toBe(18 * 3);
+    await clf.fit(colourImages(6, 5), { epochs: 1, augment: { views: 3 } });
+    expect(clf.stats.backboneImages).toBe(18 * 3);
+    expect((await clf.evaluate(colourImages(5, 6))).accuracy).toBeGreaterThanOrEqual(0.9);
+    clf.dispose();
+  });
+
+  it('saves one model that loads back with identical predictions and its manifest', async () => {
+    const clf = createClassifier({ backbone: thinBackbone(), classes, seed: 2 });
+    await clf.fit(colourImages(6, 7), { epochs: 5, lr: 0.01 });
+    const io = memoryIO();
+    await clf.save(io.save);
+    const manifest = (io.artifacts!.userDefinedMetadata as { graft: { labels: string[]; strategy: string } })
+      .graft;
+    expect(manifest).toMatchObject({
+      format: 'graft-classifier',
+      labels: classes,
+      strategy: 'feature-extraction',
+      inputSize: [32, 32],
+    });
+    const again = await loadClassifier(io.load());
+    const images = colourImages(3, 8);
+    const a = await clf.predict(images);
+    const b = await again.predict(images);
+    expect(b.map((p) => p.probabilities)).toEqual(a.map((p) => p.probabilities));
+    expect(again.classes).toEqual(classes);
+    clf.dispose();
+    again.dispose();
+  });
+
+  it('keeps tf.memory().numTensors flat across fit, predict and evaluate', async () => {
+    const clf = createClassifier({ backbone: thinBackbone(), classes, seed: 2 });
+    const train = colourImages(4, 9);
+    await clf.fit(train, { epochs: 1 });
+    const start = tfc.memory().numTensors;
+    await clf.fit(train, { epochs: 3, validation: { split: 0.25 }, earlyStopping: { patience: 1 } });
+    await clf.predict(train.slice(0, 3));
+    await clf.evaluate(train);
+    expect(tfc.memory().numTensors).toBe(start);
+    clf.dispose();
+  });
+});
