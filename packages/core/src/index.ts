@@ -45,6 +45,7 @@ export { type ClassifierManifest, checkManifest, MANIFEST_FORMAT_VERSION } from 
 export { type ClassMetrics, classificationReport, type EvaluationReport } from './metrics.js';
 export { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';
 export { type HeadOptions, OUTPUT_LAYER, POOL_LAYER } from './model/head.js';
+export { type CheckpointOptions, checkpoint } from './train/checkpoint.js';
 export {
   type EarlyStoppingOptions,
   type EpochLog,

@@ -53,30 +53,6 @@ export function colourImages(
   return out;
 }
 
-/** Images whose class is a texture: horizontal or vertical stripes of random phase and colour. */
-export function stripeImages(perClass: number, seed: number, size = 32): LabeledImage[] {
-  const rng = new Random(seed);
-  const out: LabeledImage[] = [];
-  for (const label of ['horizontal', 'vertical']) {
-    for (let n = 0; n < perClass; n++) {
-      const period = 4 + rng.int(5);
-      const phase = rng.int(period);
-      const lo = rng.uniform(0, 80);
-      const hi = rng.uniform(150, 255);
-      const pixels = new Uint8Array(size * size * 3);
-      for (let y = 0; y < size; y++)
-        for (let x = 0; x < size; x++) {
-          const t = label === 'horizontal' ? y : x;
-          const v = (t + phase) % period < period / 2 ? hi : lo;
-          for (let c = 0; c < 3; c++)
-            pixels[(y * size + x) * 3 + c] = Math.max(0, Math.min(255, v + rng.uniform(-20, 20)));
-        }
-      out.push({ pixels, width: size, height: size, label, id: `${label}-${n}` });
-    }
-  }
-  return out;
-}
-
 /** Every weight value of a model, copied. */
 export function weightValues(model: {
   weights: { read(): tfc.Tensor; originalName: string }[];

@@ -1,0 +1,105 @@
+import * as tfc from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createClassifier } from '../src/classifier.js';
+import { colourImages, thinBackbone, weightValues } from './helpers.js';
+
+beforeAll(async () => {
+  await tfc.setBackend('cpu');
+});
+
+function changedLayers(before: Map<string, Float32Array>, after: Map<string, Float32Array>): Set<string> {
+  const changed = new Set<string>();
+  for (const [name, values] of after) {
+    const old = before.get(name)!;
+    if (values.some((v, i) => v !== old[i])) changed.add(name);
+  }
+  return changed;
+}
+
+describe('fine-tuning', () => {
+  it('two-phase fineTune learns a colour task; frozen weights and all BN statistics stay bit-identical', async () => {
+    const backbone = thinBackbone();
+    const clf = createClassifier({ backbone, classes: ['red', 'green', 'blue'], seed: 1 });
+    const test = colourImages(8, 2);
+    const before = weightValues(backbone.model);
+    const accuracyBefore = (await clf.evaluate(test)).accuracy;
+    const history = await clf.fineTune(colourImages(10, 1), {
+      freeze: 'conv4_block6_out',
+      headEpochs: 3,
+      epochs: 3,
+      headLr: 0.01,
+      lr: 1e-3,
+      batchSize: 10,
+      seed: 5,
+    });
+    expect(history.phases.map((p) => [p.phase, p.epochs.length])).toEqual([
+      ['head', 3],
+      ['fine-tune', 3],
+    ]);
+    const accuracyAfter = (await clf.evaluate(test)).accuracy;
+    expect(accuracyAfter).toBeGreaterThanOrEqual(0.9);
+    expect(accuracyAfter).toBeGreaterThan(accuracyBefore);
+
+    const changed = changedLayers(before, weightValues(backbone.model));
+    const firstUnfrozen = backbone.model.layers.findIndex((l) => l.name === 'conv4_block6_out') + 1;
+    for (const [i, layer] of backbone.model.layers.entries()) {
+      for (const w of layer.weights) {
+        const moved = changed.has(w.originalName);
+        if (i < firstUnfrozen || /moving_(mean|variance)/.test(w.originalName))
+          expect(moved, w.originalName).toBe(false);
+      }
+    }
+    expect(changed.has('conv5_block3_3_conv/kernel')).toBe(true);
+    expect(changed.has('conv5_block1_1_bn/gamma')).toBe(true);
+    expect(backbone.model.layers[firstUnfrozen - 1]!.trainable).toBe(false);
+    expect(backbone.model.layers[firstUnfrozen]!.trainable).toBe(true);
+    clf.dispose();
+  });
+
+  it('freeze: N has Keras meaning (layers[0..N-1] frozen) and trainBatchNorm moves only unfrozen BN statistics', async () => {
+    const backbone = thinBackbone();
+    const clf = createClassifier({ backbone, classes: ['red', 'green', 'blue'], seed: 1 });
+    const before = weightValues(backbone.model);
+    const freeze = 150;
+    await clf.fit(colourImages(4, 1), {
+      strategy: 'fine-tune',
+      freeze,
+      trainBatchNorm: true,
+      epochs: 1,
+      batchSize: 6,
+      lr: 1e-3,
+    });
+    const changed = changedLayers(before, weightValues(backbone.model));
+    for (const [i, layer] of backbone.model.layers.entries()) {
+      expect(layer.trainable, layer.name).toBe(i >= freeze);
+      for (const w of layer.weights)
+        if (i < freeze) expect(changed.has(w.originalName), w.originalName).toBe(false);
+    }
+    const unfrozenBn = backbone.model.layers
+      .slice(freeze)
+      .find((l) => l.getClassName() === 'BatchNormalization')!;
+    expect(changed.has(`${unfrozenBn.name}/moving_mean`)).toBe(true);
+    expect(clf.manifest()).toMatchObject({ strategy: 'fine-tune', freeze });
+    clf.dispose();
+  });
+
+  it('keeps tf.memory().numTensors flat across fineTune, predict and evaluate', async () => {
+    const clf = createClassifier({ backbone: thinBackbone(), classes: ['red', 'green', 'blue'], seed: 1 });
+    const data = colourImages(3, 4);
+    await clf.fineTune(data, { headEpochs: 1, epochs: 1, batchSize: 9 });
+    const start = tfc.memory().numTensors;
+    await clf.fineTune(data, {
+      headEpochs: 1,
+      epochs: 2,
+      batchSize: 5,
+      lrMult: 10,
+      validation: data,
+      augment: true,
+      earlyStopping: { patience: 1 },
+    });
+    await clf.predict(data.slice(0, 2));
+    await clf.evaluate(data);
+    expect(tfc.memory().numTensors).toBe(start);
+    clf.dispose();
+  });
+});
