@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerClassifyCommand } from './commands/classify.js';
 import { registerEmbedCommand } from './commands/embed.js';
+import { registerTrainCommand } from './commands/train.js';
+import { registerModelCommands } from './commands/use-model.js';
 import { registerZooCommands } from './commands/zoo.js';
 import { CLI_VERSION } from './version.js';
 
@@ -22,6 +24,8 @@ Environment:
 
 Exit codes: 0 ok, 1 error, 2 bad usage, 130 interrupted.`,
     );
+  registerTrainCommand(program);
+  registerModelCommands(program);
   registerZooCommands(program);
   registerEmbedCommand(program);
   registerClassifyCommand(program);

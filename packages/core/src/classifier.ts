@@ -133,6 +133,8 @@ export interface TrainingHistory {
   phases: PhaseHistory[];
   /** `completed` unless a phase stopped early or was aborted. */
   stopReason: PhaseHistory['stopReason'];
+  /** The ids of the examples each split used (the validation split is seeded and stratified). */
+  data: { train: string[]; validation: string[] };
 }
 
 /** One image's prediction. */
@@ -240,11 +242,11 @@ export class Classifier {
         options.lr ?? 1e-3,
       );
       this.strategy = 'feature-extraction';
-      return { phases: [phase], stopReason: phase.stopReason };
+      return { phases: [phase], stopReason: phase.stopReason, data: idsOf(train, validation) };
     }
     const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? DEFAULT_FINE_TUNE_FREEZE);
     const phase = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4);
-    return { phases: [phase], stopReason: phase.stopReason };
+    return { phases: [phase], stopReason: phase.stopReason, data: idsOf(train, validation) };
   }
 
   /**
@@ -268,11 +270,12 @@ export class Classifier {
       );
       phases.push(first);
       this.strategy = 'feature-extraction';
-      if (first.stopReason === 'aborted') return { phases, stopReason: 'aborted' };
+      if (first.stopReason === 'aborted')
+        return { phases, stopReason: 'aborted', data: idsOf(train, validation) };
     }
     const second = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4);
     phases.push(second);
-    return { phases, stopReason: second.stopReason };
+    return { phases, stopReason: second.stopReason, data: idsOf(train, validation) };
   }
 
   /** Class probabilities and the top classes for each image. */
@@ -723,6 +726,10 @@ export class Classifier {
       tfc.dispose([trainPixels, valPixels, valY, weightTensor].filter((t) => t !== null) as tfc.Tensor[]);
     }
   }
+}
+
+function idsOf(train: Example[], validation: Example[]): TrainingHistory['data'] {
+  return { train: train.map((e) => e.id), validation: validation.map((e) => e.id) };
 }
 
 /** A 32-bit seed from a string (FNV-1a), so each augmented view is reproducible on its own. */

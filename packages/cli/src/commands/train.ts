@@ -1,0 +1,373 @@
+import { join } from 'node:path';
+import { checkpoint, createClassifier, type EpochLog, type TrainingHistory } from '@graft/core';
+import { getModel, graftHome, loadBackbone, ZOO_VERSION } from '@graft/zoo';
+import * as tfc from '@tensorflow/tfjs-core';
+import type { Command } from 'commander';
+import { type DataRecord, loadDataset } from '../data/load-dataset.js';
+import { DatasetError, scanDataset } from '../data/scan.js';
+import { imageSize, positiveInt, UsageError } from '../errors.js';
+import { writeReport } from '../report/write-report.js';
+import { DiskFeatureCache } from '../runs/disk-feature-cache.js';
+import { folderSaveHandler } from '../runs/model-files.js';
+import { defaultRunDir, RUN_FILES, RunFolder } from '../runs/run-folder.js';
+import { startRuntime } from '../runtime/context.js';
+import { createProgressBar } from '../ui/progress.js';
+import { createTrainingReporter } from '../ui/training-progress.js';
+import { CLI_VERSION } from '../version.js';
+
+interface TrainFlags {
+  strategy: 'feature-extraction' | 'fine-tune';
+  model: string;
+  weights: string;
+  freeze?: string;
+  epochs?: number;
+  headEpochs?: number;
+  batchSize?: number;
+  lr?: number;
+  lrMult?: number;
+  schedule: 'constant' | 'cosine' | 'one-cycle';
+  optimizer: 'adam' | 'sgd';
+  valSplit?: number;
+  val?: string;
+  imageSize?: [number, number];
+  augment?: boolean;
+  classWeights?: string;
+  earlyStop?: number;
+  dropout: number;
+  seed: number;
+  out?: string;
+  backend: string;
+  json?: boolean;
+  strict?: boolean;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1))
+    throw new UsageError(`--val-split must be a fraction between 0 and 1, got '${value}'`);
+  return n;
+}
+
+function positiveNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${flag} must be a number > 0, got '${value}'`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(flag: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!choices.includes(value as T))
+      throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${value}'`);
+    return value as T;
+  };
+}
+
+function parseFreeze(value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** `graft train`: a run folder with a trained model, metrics, checkpoints and a report. */
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train <data>')
+    .description(
+      'train a classifier on a folder with one sub-folder per class (or a CSV/JSONL of path,label)',
+    )
+    .option(
+      '--strategy <name>',
+      'feature-extraction or fine-tune',
+      oneOf('--strategy', ['feature-extraction', 'fine-tune'] as const),
+      'feature-extraction',
+    )
+    .option('--model <id>', 'zoo backbone', 'resnet50')
+    .option('--weights <weights>', "'imagenet' or a Keras .h5 weight file", 'imagenet')
+    .option(
+      '--freeze <N|LAYER>',
+      'fine-tune: freeze layers[0..N-1] (Keras index) or up to a layer (default conv4_block6_out)',
+    )
+    .option(
+      '--epochs <n>',
+      'epochs (feature extraction default 20; fine-tune phase two default 5)',
+      positiveInt('--epochs'),
+    )
+    .option('--head-epochs <n>', 'fine-tune: epochs training the head first (default 2)', (v) =>
+      v === '0' ? 0 : positiveInt('--head-epochs')(v),
+    )
+    .option('--batch-size <n>', 'examples per step (default 32; fine-tune 16)', positiveInt('--batch-size'))
+    .option('--lr <rate>', 'learning rate (default 1e-3; fine-tune phase two 1e-4)', positiveNumber('--lr'))
+    .option(
+      '--lr-mult <x>',
+      'fine-tune: the earliest unfrozen stage learns x times slower than the last',
+      positiveNumber('--lr-mult'),
+    )
+    .option(
+      '--schedule <name>',
+      'constant, cosine or one-cycle',
+      oneOf('--schedule', ['constant', 'cosine', 'one-cycle'] as const),
+      'constant',
+    )
+    .option('--optimizer <name>', 'adam or sgd', oneOf('--optimizer', ['adam', 'sgd'] as const), 'adam')
+    .option(
+      '--val-split <fraction>',
+      'hold out this fraction of each class for validation (default 0.2)',
+      fraction,
+    )
+    .option('--val <data>', 'a separate validation data set (folder or CSV/JSONL)')
+    .option('--image-size <size>', 'resize images to N or HxW (default: the model’s input size)', imageSize)
+    .option('--augment', 'random crops, flips, brightness and contrast')
+    .option(
+      '--class-weights <auto>',
+      "'auto' to balance imbalanced classes",
+      oneOf('--class-weights', ['auto'] as const),
+    )
+    .option(
+      '--early-stop <patience>',
+      'stop after this many epochs without val_loss improving',
+      positiveInt('--early-stop'),
+    )
+    .option(
+      '--dropout <rate>',
+      'dropout before the new classifier',
+      (v) => {
+        const n = Number(v);
+        if (!(n >= 0 && n < 1)) throw new UsageError(`--dropout must be in [0, 1), got '${v}'`);
+        return n;
+      },
+      0.2,
+    )
+    .option(
+      '--seed <n>',
+      'seed for splits, shuffling, augmentation and dropout',
+      (v) => {
+        if (!/^\d+$/.test(v)) throw new UsageError(`--seed must be a whole number, got '${v}'`);
+        return Number(v);
+      },
+      0,
+    )
+    .option('--out <dir>', 'run folder (default runs/<timestamp>)')
+    .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
+    .option('--json', 'machine-readable progress events on stdout, nothing else')
+    .option('--strict', 'fail on the first bad image instead of skipping it')
+    .action(async (data: string, flags: TrainFlags) => {
+      await train(data, flags);
+    });
+}
+
+async function train(dataPath: string, flags: TrainFlags): Promise<void> {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  if (flags.val && flags.valSplit) throw new UsageError('give either --val or --val-split, not both');
+  if (
+    flags.strategy === 'feature-extraction' &&
+    (flags.freeze || flags.headEpochs !== undefined || flags.lrMult)
+  ) {
+    throw new UsageError('--freeze, --head-epochs and --lr-mult are for --strategy fine-tune');
+  }
+  const spec = getModel(flags.model);
+  const inputSize = flags.imageSize ?? ([spec.inputSize[0], spec.inputSize[1]] as [number, number]);
+
+  // Everything that can be wrong with the data is found before any compute.
+  const scanned = await scanDataset(dataPath);
+  if (scanned.classes.length < 2) {
+    throw new DatasetError(
+      `${dataPath} has only one class (${scanned.classes.join(', ')}): a classifier needs at least two`,
+    );
+  }
+  const scannedVal = flags.val ? await scanDataset(flags.val) : null;
+  if (scannedVal) {
+    const unknown = scannedVal.classes.filter((c) => !scanned.classes.includes(c));
+    if (unknown.length > 0)
+      throw new DatasetError(`${flags.val} has classes the training data lacks: ${unknown.join(', ')}`);
+  }
+  const active = await startRuntime(flags.backend, false);
+  const warn = (m: string) => say(`graft: warning: ${m}`);
+  const trainSet = await loadDataset(scanned, { strict: flags.strict, warn });
+  const valSet = scannedVal ? await loadDataset(scannedVal, { strict: flags.strict, warn }) : null;
+
+  const run = await RunFolder.create(flags.out ?? defaultRunDir());
+  const bar = createProgressBar(`downloading ${spec.id} weights`);
+  const backbone = await loadBackbone(spec.id, {
+    weights: flags.weights,
+    onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
+  });
+  bar.done();
+  const clf = createClassifier({
+    backbone,
+    classes: scanned.classes,
+    inputSize,
+    head: { dropout: flags.dropout },
+    seed: flags.seed,
+  });
+  clf.featureCache = new DiskFeatureCache(join(graftHome(), 'features'));
+
+  const counts = scanned.classes
+    .map((c) => `${c} ${trainSet.images.filter((i) => i.label === c).length}`)
+    .join(', ');
+  say(
+    `graft: backend ${active.choice}; model ${spec.id} (${spec.title}); weights ${backbone.weights.source}`,
+  );
+  say(
+    `graft: ${trainSet.images.length} images in ${scanned.classes.length} classes (${counts})${valSet ? `; validation ${valSet.images.length} images from ${flags.val}` : ''}; ${trainSet.skipped.length} skipped`,
+  );
+  say(`graft: run folder ${run.dir}`);
+
+  const fineTune = flags.strategy === 'fine-tune';
+  const config = {
+    command: 'train',
+    data: dataPath,
+    strategy: flags.strategy,
+    model: spec.id,
+    weights: flags.weights,
+    weightsSource: backbone.weights.source,
+    weightsId: backbone.weights.id,
+    classes: scanned.classes,
+    freeze: fineTune ? (parseFreeze(flags.freeze) ?? 'conv4_block6_out') : undefined,
+    epochs: flags.epochs ?? (fineTune ? 5 : 20),
+    headEpochs: fineTune ? (flags.headEpochs ?? 2) : undefined,
+    batchSize: flags.batchSize ?? (fineTune ? 16 : 32),
+    lr: flags.lr ?? (fineTune ? 1e-4 : 1e-3),
+    lrMult: fineTune ? (flags.lrMult ?? 1) : undefined,
+    schedule: flags.schedule,
+    optimizer: flags.optimizer,
+    validation: flags.val ? { data: flags.val } : { split: flags.valSplit ?? 0.2 },
+    imageSize: inputSize,
+    augment: flags.augment ?? false,
+    classWeights: flags.classWeights,
+    earlyStop: flags.earlyStop,
+    dropout: flags.dropout,
+    seed: flags.seed,
+    backend: active.choice,
+    versions: { cli: CLI_VERSION, zoo: ZOO_VERSION, tfjs: tfc.version_core, node: process.version },
+    startedAt: new Date().toISOString(),
+  };
+  await run.writeJson(RUN_FILES.config, config);
+
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    say('\ngraft: interrupted — finishing the current batch (Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+
+  const reporter = createTrainingReporter({ json: flags.json ?? false, tty: process.stderr.isTTY === true });
+  const epochs: EpochLog[] = [];
+  const callbacks = [
+    {
+      onEpochEnd: async (log: EpochLog) => {
+        epochs.push(log);
+        await run.appendMetrics(log);
+      },
+    },
+    checkpoint({
+      save: () => clf.save(folderSaveHandler(run.path(`${RUN_FILES.checkpoints}/latest`), clf.manifest())),
+    }),
+    checkpoint({
+      save: () => clf.save(folderSaveHandler(run.path(`${RUN_FILES.checkpoints}/best`), clf.manifest())),
+      monitor: 'val_loss',
+    }),
+  ];
+  const common = {
+    batchSize: config.batchSize,
+    optimizer: config.optimizer,
+    schedule: config.schedule,
+    validation: valSet ? valSet.images : { split: config.validation.split ?? 0.2 },
+    seed: config.seed,
+    augment: config.augment,
+    classWeights: config.classWeights as 'auto' | undefined,
+    earlyStopping: config.earlyStop
+      ? { patience: config.earlyStop, monitor: 'val_loss' as const }
+      : undefined,
+    callbacks,
+    onProgress: reporter,
+    signal: controller.signal,
+  };
+  const started = Date.now();
+  let history: TrainingHistory;
+  try {
+    history = fineTune
+      ? await clf.fineTune(trainSet.images, {
+          ...common,
+          freeze: config.freeze,
+          headEpochs: config.headEpochs,
+          epochs: config.epochs,
+          lr: config.lr,
+          lrMult: config.lrMult,
+        })
+      : await clf.fit(trainSet.images, { ...common, epochs: config.epochs, lr: config.lr });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+
+  // data.json: what was used, how it was split, with content hashes; and what was skipped.
+  const validationIds = new Set(valSet ? [] : history.data.validation);
+  const records: DataRecord[] = [
+    ...trainSet.images.map((i) => ({
+      path: i.id!,
+      label: i.label,
+      split: (validationIds.has(i.id!) ? 'validation' : 'train') as DataRecord['split'],
+      sha256: trainSet.hashes.get(i.id!),
+    })),
+    ...(valSet?.images ?? []).map((i) => ({
+      path: i.id!,
+      label: i.label,
+      split: 'validation' as const,
+      sha256: valSet!.hashes.get(i.id!),
+    })),
+  ];
+  await run.writeJson(RUN_FILES.data, {
+    source: dataPath,
+    validationSource: flags.val ?? null,
+    classes: scanned.classes,
+    files: records,
+    skipped: [...trainSet.skipped, ...(valSet?.skipped ?? [])],
+  });
+
+  if (history.stopReason === 'aborted') {
+    await run.writeJson(RUN_FILES.config, {
+      ...config,
+      interruptedAt: new Date().toISOString(),
+      completedEpochs: epochs.length,
+    });
+    say(
+      `graft: stopped after ${epochs.length} epoch(s); the latest checkpoint is in ${run.path(RUN_FILES.checkpoints)}/latest`,
+    );
+    clf.dispose();
+    process.exitCode = 130;
+    return;
+  }
+
+  await clf.save(folderSaveHandler(run.path(RUN_FILES.model), clf.manifest()));
+  const validationImages = valSet ? valSet.images : trainSet.images.filter((i) => validationIds.has(i.id!));
+  const evaluation = validationImages.length > 0 ? await clf.evaluate(validationImages) : null;
+  await run.writeJson(RUN_FILES.evaluation, evaluation);
+  await run.writeJson(RUN_FILES.config, {
+    ...config,
+    finishedAt: new Date().toISOString(),
+    seconds: (Date.now() - started) / 1000,
+    stopReason: history.stopReason,
+  });
+  await writeReport(run);
+  clf.dispose();
+
+  const summary = {
+    type: 'done',
+    run: run.dir,
+    model: run.path(RUN_FILES.model),
+    report: run.path(RUN_FILES.report),
+    validationAccuracy: evaluation?.accuracy ?? null,
+    stopReason: history.stopReason,
+  };
+  if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else {
+    process.stdout.write(
+      `${evaluation ? `validation accuracy ${(evaluation.accuracy * 100).toFixed(1)}% on ${evaluation.examples} images\n` : ''}` +
+        `run folder: ${run.dir}\nmodel:      ${summary.model}\nreport:     ${summary.report}\n` +
+        `predict:    graft predict ${run.dir} <image or folder>\n`,
+    );
+  }
+}

@@ -1,0 +1,179 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { loadClassifier } from '@graft/core';
+import * as tfc from '@tensorflow/tfjs-core';
+import type { Command } from 'commander';
+import { loadDataset } from '../data/load-dataset.js';
+import { IMAGE_EXTENSIONS, scanDataset } from '../data/scan.js';
+import { positiveInt, UsageError } from '../errors.js';
+import { decodeFiles } from '../images/decode-many.js';
+import { writeReport } from '../report/write-report.js';
+import { replaceFolderAtomic } from '../runs/atomic.js';
+import { folderLoadHandler, MODEL_FILES } from '../runs/model-files.js';
+import { quantizeWeights } from '../runs/quantize.js';
+import { RunFolder, resolveModelDir } from '../runs/run-folder.js';
+import { startRuntime } from '../runtime/context.js';
+
+/** Image files named on the command line, folders expanded (recursively, hidden files left out). */
+async function expandImages(inputs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  async function visit(path: string, explicit: boolean) {
+    let info: import('node:fs').Stats;
+    try {
+      info = await stat(path);
+    } catch {
+      out.push(path); // decoding reports it missing, by name
+      return;
+    }
+    if (info.isDirectory()) {
+      for (const name of (await readdir(path)).sort())
+        if (!name.startsWith('.')) await visit(join(path, name), false);
+    } else if (explicit || IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) out.push(path);
+  }
+  for (const input of inputs) await visit(input, true);
+  return out;
+}
+
+function csvCell(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** `graft predict`, `graft evaluate`, `graft report`, `graft export`: using a trained model. */
+export function registerModelCommands(program: Command): void {
+  program
+    .command('predict <run-or-model> <images...>')
+    .description('classify images (files or folders) with a trained model')
+    .option('--top <k>', 'classes per image', positiveInt('--top'), 3)
+    .option('--json', 'one JSON array on stdout')
+    .option('--csv', 'CSV on stdout: file,label,probability')
+    .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
+    .action(
+      async (
+        runOrModel: string,
+        inputs: string[],
+        opts: { top: number; json?: boolean; csv?: boolean; backend: string },
+      ) => {
+        if (opts.json && opts.csv) throw new UsageError('give either --json or --csv');
+        await startRuntime(opts.backend);
+        const clf = await loadClassifier(folderLoadHandler(resolveModelDir(runOrModel)));
+        const { images, skipped } = await decodeFiles(await expandImages(inputs));
+        const predictions = await clf.predict(
+          images.map((i) => i.image),
+          { topK: opts.top },
+        );
+        clf.dispose();
+        const rows = images.map((img, i) => ({
+          file: img.file,
+          label: predictions[i]!.label,
+          probability: predictions[i]!.probability,
+          top: predictions[i]!.top.map(({ label, probability }) => ({ label, probability })),
+        }));
+        if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+        else if (opts.csv) {
+          process.stdout.write('file,label,probability\n');
+          for (const r of rows)
+            process.stdout.write(`${csvCell(r.file)},${csvCell(r.label)},${r.probability.toFixed(6)}\n`);
+        } else {
+          for (const r of rows) {
+            process.stdout.write(
+              `${r.file}\t${r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join('  ')}\n`,
+            );
+          }
+        }
+        if (skipped.length > 0) process.exitCode = 1;
+      },
+    );
+
+  program
+    .command('evaluate <run-or-model> <data>')
+    .description('accuracy, top-k, per-class precision/recall/F1 and confusion matrix on labelled data')
+    .option('--json', 'the full evaluation as JSON on stdout')
+    .option('--strict', 'fail on the first bad image instead of skipping it')
+    .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
+    .action(
+      async (
+        runOrModel: string,
+        data: string,
+        opts: { json?: boolean; strict?: boolean; backend: string },
+      ) => {
+        await startRuntime(opts.backend);
+        const clf = await loadClassifier(folderLoadHandler(resolveModelDir(runOrModel)));
+        const scanned = await scanDataset(data);
+        const unknown = scanned.classes.filter((c) => !clf.classes.includes(c));
+        if (unknown.length > 0)
+          throw new UsageError(
+            `${data} has classes the model does not know: ${unknown.join(', ')} (it knows ${clf.classes.join(', ')})`,
+          );
+        const loaded = await loadDataset(scanned, {
+          strict: opts.strict,
+          warn: (m) => process.stderr.write(`graft: warning: ${m}\n`),
+        });
+        const report = await clf.evaluate(loaded.images);
+        clf.dispose();
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(report)}\n`);
+          return;
+        }
+        const w = Math.max(5, ...report.labels.map((l) => l.length));
+        const lines = [
+          `accuracy ${(report.accuracy * 100).toFixed(2)}% on ${report.examples} images, loss ${report.loss.toFixed(4)}`,
+          `top-k: ${Object.entries(report.topK)
+            .map(([k, v]) => `top-${k} ${(v * 100).toFixed(1)}%`)
+            .join(', ')}`,
+          '',
+          `${'class'.padEnd(w)}  precision  recall     F1  images`,
+          ...report.perClass.map(
+            (m) =>
+              `${m.label.padEnd(w)}  ${(m.precision * 100).toFixed(1).padStart(8)}%  ${(m.recall * 100).toFixed(1).padStart(5)}%  ${(m.f1 * 100).toFixed(1).padStart(5)}%  ${String(m.support).padStart(6)}`,
+          ),
+          '',
+          'confusion (rows: true, columns: predicted)',
+          `${''.padEnd(w)}  ${report.labels.map((l) => l.slice(0, 8).padStart(8)).join(' ')}`,
+          ...report.confusion.map(
+            (row, i) => `${report.labels[i]!.padEnd(w)}  ${row.map((v) => String(v).padStart(8)).join(' ')}`,
+          ),
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      },
+    );
+
+  program
+    .command('report <run>')
+    .description('(re)write report.html of a run folder')
+    .action(async (dir: string) => {
+      process.stdout.write(`${await writeReport(new RunFolder(dir))}\n`);
+    });
+
+  program
+    .command('export <run-or-model>')
+    .description(
+      'write a self-contained model folder (model.json + weights + graft.json) for @graft/web or tf.loadLayersModel',
+    )
+    .requiredOption('--out <dir>', 'folder to write')
+    .option('--quantize <dtype>', 'float16 (half the size) or uint8 (a quarter)', (v) => {
+      if (v !== 'float16' && v !== 'uint8')
+        throw new UsageError(`--quantize must be float16 or uint8, got '${v}'`);
+      return v;
+    })
+    .action(async (runOrModel: string, opts: { out: string; quantize?: 'float16' | 'uint8' }) => {
+      const dir = resolveModelDir(runOrModel);
+      const json = JSON.parse(await readFile(join(dir, MODEL_FILES.json), 'utf8')) as tfc.io.ModelJSON;
+      const artifacts = await folderLoadHandler(dir).load!();
+      let specs = artifacts.weightSpecs ?? [];
+      let data: Uint8Array = new Uint8Array(
+        tfc.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer),
+      );
+      if (opts.quantize) ({ specs, data } = quantizeWeights(specs, data.slice().buffer, opts.quantize));
+      const manifest = (json.userDefinedMetadata as { graft?: unknown } | undefined)?.graft;
+      await replaceFolderAtomic(opts.out, async (temp) => {
+        await writeFile(join(temp, MODEL_FILES.weights), data);
+        await writeFile(
+          join(temp, MODEL_FILES.json),
+          JSON.stringify({ ...json, weightsManifest: [{ paths: [MODEL_FILES.weights], weights: specs }] }),
+        );
+        if (manifest)
+          await writeFile(join(temp, MODEL_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+      });
+      process.stdout.write(`${opts.out}\n`);
+    });
+}

@@ -1,0 +1,49 @@
+import type { EpochLog, ProgressEvent } from '@graft/core';
+
+function fmt(n: number | undefined, digits = 4): string {
+  return n === undefined ? '-' : n.toFixed(digits);
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** One line per epoch, for logs and pipes. */
+export function epochLine(log: EpochLog, epochs: number): string {
+  const val =
+    log.val_loss !== undefined ? ` val_loss ${fmt(log.val_loss)} val_accuracy ${fmt(log.val_accuracy)}` : '';
+  return `${log.phase} epoch ${log.epoch}/${epochs}: loss ${fmt(log.loss)} accuracy ${fmt(log.accuracy)}${val} (${log.imagesPerSecond.toFixed(1)} images/s, ${log.seconds.toFixed(1)}s)`;
+}
+
+/**
+ * Renders training progress: a bar with images/s and ETA on a terminal, one line per epoch
+ * otherwise, or JSON events on stdout with `--json` (and nothing else there).
+ */
+export function createTrainingReporter(mode: { json: boolean; tty: boolean }) {
+  let lastDraw = 0;
+  return (event: ProgressEvent) => {
+    if (mode.json) {
+      const { log, ...rest } = event;
+      process.stdout.write(`${JSON.stringify(event.type === 'epoch' ? { ...rest, log } : rest)}\n`);
+      return;
+    }
+    if (event.type === 'epoch' && event.log) {
+      if (mode.tty) process.stderr.write('\r\x1b[K');
+      process.stderr.write(`${epochLine(event.log, event.epochs)}\n`);
+      return;
+    }
+    if (!mode.tty) return;
+    const now = Date.now();
+    if (now - lastDraw < 100 && event.batch !== event.batches) return;
+    lastDraw = now;
+    const width = 24;
+    const filled = Math.round((event.batch / event.batches) * width);
+    process.stderr.write(
+      `\r${event.phase} ${event.epoch}/${event.epochs} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` +
+        `${event.batch}/${event.batches} loss ${fmt(event.loss)} acc ${fmt(event.accuracy, 3)} ` +
+        `${event.imagesPerSecond.toFixed(1)} img/s ETA ${duration(event.etaSeconds)}\x1b[K`,
+    );
+  };
+}
