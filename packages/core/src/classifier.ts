@@ -34,6 +34,7 @@ import {
   OUTPUT_LAYER,
   POOL_LAYER,
 } from './model/head.js';
+import { installConvFilterGradient } from './train/conv-filter-gradient.js';
 import {
   type EarlyStoppingOptions,
   type PhaseHistory,
@@ -602,6 +603,7 @@ export class Classifier {
     freeze: number,
     lr: number,
   ): Promise<PhaseHistory> {
+    installConvFilterGradient(); // convolutions train on every backend, wasm included
     const trainBatchNorm = options.trainBatchNorm ?? false;
     const frozen = freezeBackbone(this.backbone, freeze, trainBatchNorm);
     const aug = resolveAugment(options.augment);
