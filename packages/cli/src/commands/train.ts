@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { type DataRecord, loadDataset } from '../data/load-dataset.js';
 import { DatasetError, scanDataset } from '../data/scan.js';
 import { imageSize, positiveInt, UsageError } from '../errors.js';
+import { DEFAULT_PIXEL_LIMIT } from '../images/decode.js';
 import { writeReport } from '../report/write-report.js';
 import { DiskFeatureCache } from '../runs/disk-feature-cache.js';
 import { folderSaveHandler } from '../runs/model-files.js';
@@ -39,6 +40,7 @@ interface TrainFlags {
   backend: string;
   json?: boolean;
   strict?: boolean;
+  maxPixels: number;
 }
 
 function fraction(value: string): number {
@@ -151,6 +153,12 @@ export function registerTrainCommand(program: Command): void {
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
     .option('--json', 'machine-readable progress events on stdout, nothing else')
     .option('--strict', 'fail on the first bad image instead of skipping it')
+    .option(
+      '--max-pixels <n>',
+      'skip images with more pixels than this (a decompression-bomb guard)',
+      positiveInt('--max-pixels'),
+      DEFAULT_PIXEL_LIMIT,
+    )
     .action(async (data: string, flags: TrainFlags) => {
       await train(data, flags);
     });
@@ -183,8 +191,10 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
   }
   const active = await startRuntime(flags.backend, false);
   const warn = (m: string) => say(`graft: warning: ${m}`);
-  const trainSet = await loadDataset(scanned, { strict: flags.strict, warn });
-  const valSet = scannedVal ? await loadDataset(scannedVal, { strict: flags.strict, warn }) : null;
+  const trainSet = await loadDataset(scanned, { strict: flags.strict, warn, pixelLimit: flags.maxPixels });
+  const valSet = scannedVal
+    ? await loadDataset(scannedVal, { strict: flags.strict, warn, pixelLimit: flags.maxPixels })
+    : null;
 
   const run = await RunFolder.create(flags.out ?? defaultRunDir());
   const bar = createProgressBar(`downloading ${spec.id} weights`);
@@ -341,6 +351,9 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     return;
   }
 
+  say(
+    `graft: backbone ran on ${clf.stats.backboneImages} image(s); ${clf.stats.featureCacheHits} feature vector(s) came from the cache`,
+  );
   await clf.save(folderSaveHandler(run.path(RUN_FILES.model), clf.manifest()));
   const validationImages = valSet ? valSet.images : trainSet.images.filter((i) => validationIds.has(i.id!));
   const evaluation = validationImages.length > 0 ? await clf.evaluate(validationImages) : null;

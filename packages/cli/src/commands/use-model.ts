@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { loadClassifier } from '@graft/core';
 import * as tfc from '@tensorflow/tfjs-core';
@@ -17,6 +17,7 @@ import { startRuntime } from '../runtime/context.js';
 /** Image files named on the command line, folders expanded (recursively, hidden files left out). */
 async function expandImages(inputs: string[]): Promise<string[]> {
   const out: string[] = [];
+  const seenFolders = new Set<string>();
   async function visit(path: string, explicit: boolean) {
     let info: import('node:fs').Stats;
     try {
@@ -26,6 +27,9 @@ async function expandImages(inputs: string[]): Promise<string[]> {
       return;
     }
     if (info.isDirectory()) {
+      const real = await realpath(path);
+      if (seenFolders.has(real)) return; // a link loop, or a folder named twice
+      seenFolders.add(real);
       for (const name of (await readdir(path)).sort())
         if (!name.startsWith('.')) await visit(join(path, name), false);
     } else if (explicit || IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) out.push(path);

@@ -45,7 +45,13 @@ export function registerZooCommands(program: Command): void {
       for (const spec of listModels()) {
         process.stdout.write(`${spec.id}  ${spec.title}${spec.demo ? '  [demo backbone]' : ''}\n`);
         const mine = files.filter((f) => f.model === spec.id);
-        if (mine.length === 0) process.stdout.write('    (no pretrained weights to download)\n');
+        for (const [variant, w] of Object.entries(spec.weights)) {
+          if (w.bundled)
+            process.stdout.write(`    ${variant.padEnd(10)} notop   bundled with @graft/zoo (no download)\n`);
+        }
+        if (mine.length === 0 && !Object.values(spec.weights).some((w) => w.bundled)) {
+          process.stdout.write('    (no pretrained weights to download)\n');
+        }
         for (const f of mine) {
           process.stdout.write(
             `    ${f.variant.padEnd(10)} ${(f.top ? 'top' : 'notop').padEnd(6)} ${formatBytes(f.bytes).padStart(9)}  ${f.cached ? `cached  ${f.path}` : 'not cached'}\n`,
@@ -63,7 +69,14 @@ export function registerZooCommands(program: Command): void {
     .action(async (id: string, opts: { top?: boolean; weights: string; mirror?: string }) => {
       const { spec, weights } = variantOf(id, opts.weights);
       const file = opts.top ? weights.top : weights.notop;
-      if (!file) throw new UsageError(`${id} has no ${opts.weights} weight file with the top`);
+      if (!file && weights.bundled && !opts.top) {
+        process.stderr.write(
+          `${id}'s ${opts.weights} weights are bundled with @graft/zoo: nothing to download\n`,
+        );
+        return;
+      }
+      if (!file)
+        throw new UsageError(`${id} has no ${opts.weights} weight file${opts.top ? ' with the top' : ''}`);
       const bar = createProgressBar(`pulling ${file.fileName}`);
       const path = await ensureWeightFile(spec, file, {
         mirror: opts.mirror,

@@ -1,0 +1,282 @@
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { graft, tempDir, writeImage, zooFixtures } from './helpers.js';
+
+const w16 = join(zooFixtures, 'resnet50_w16_notop.h5');
+const COLOURS: Record<string, [number, number, number]> = {
+  red: [220, 40, 40],
+  green: [40, 200, 60],
+  blue: [40, 60, 220],
+};
+const base = (_home: string) => [
+  '--model',
+  'thin16',
+  '--weights',
+  w16,
+  '--image-size',
+  '32',
+  '--backend',
+  'wasm',
+  '--seed',
+  '1',
+];
+
+/** A class-folder data set of noisy solid colours, with the oddities users' folders have. */
+async function makeDataset(root: string, perClass = 8) {
+  for (const [label, rgb] of Object.entries(COLOURS)) {
+    mkdirSync(join(root, label), { recursive: true });
+    for (let i = 0; i < perClass; i++)
+      await writeImage(
+        join(root, label, `${i}.png`),
+        rgb.map((v) => v + ((i * 13) % 20)) as [number, number, number],
+        32,
+      );
+  }
+  await writeImage(join(root, 'red', 'café ☕.jpg'), [230, 30, 30], 40, 'jpeg'); // unicode name, other size, JPEG
+  const gray = Buffer.alloc(32 * 32, 90);
+  await sharp(gray, { raw: { width: 32, height: 32, channels: 1 } })
+    .png()
+    .toFile(join(root, 'green', 'gray.png'));
+  const rgba = Buffer.alloc(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 128 : [40, 60, 220][i % 4]!));
+  await sharp(rgba, { raw: { width: 32, height: 32, channels: 4 } })
+    .png()
+    .toFile(join(root, 'blue', 'alpha.png'));
+  writeFileSync(join(root, 'blue', 'empty.png'), '');
+  writeFileSync(join(root, 'green', 'notes.jpg'), 'not a jpeg');
+  writeFileSync(join(root, 'red', '.hidden.png'), 'hidden');
+  writeFileSync(join(root, 'red', 'readme.txt'), 'text');
+  symlinkSync(join(root, 'red'), join(root, 'red', 'loop'));
+}
+
+let data: string;
+let home: string;
+
+beforeAll(async () => {
+  const dir = tempDir('graft-train-');
+  data = join(dir, 'data');
+  home = join(dir, 'home');
+  await makeDataset(data);
+});
+
+describe('graft train', () => {
+  it('writes a complete run folder and report, skipping bad files with reasons', async () => {
+    const out = join(tempDir(), 'run');
+    const r = await graft(['train', data, ...base(home), '--epochs', '6', '--lr', '0.01', '--out', out], {
+      GRAFT_HOME: home,
+    });
+    expect(r.stderr).toMatch(/graft: backend wasm; model thin16/);
+    expect(r.stderr).toMatch(/graft: 27 images in 3 classes \(blue 9, green 9, red 9\)/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^validation accuracy \d+\.\d% on \d+ images$/m);
+    expect(r.stdout).toContain(`run folder: ${out}`);
+
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({
+      strategy: 'feature-extraction',
+      model: 'thin16',
+      epochs: 6,
+      lr: 0.01,
+      imageSize: [32, 32],
+      backend: 'wasm',
+      seed: 1,
+      stopReason: 'completed',
+    });
+    expect(config.versions.tfjs).toBe('4.22.0');
+
+    const dataJson = JSON.parse(readFileSync(join(out, 'data.json'), 'utf8'));
+    expect(dataJson.files).toHaveLength(27);
+    expect(dataJson.files.every((f: { sha256: string }) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
+    const validation = dataJson.files.filter((f: { split: string }) => f.split === 'validation');
+    expect(validation.length).toBeGreaterThanOrEqual(3);
+    const reasons = Object.fromEntries(
+      dataJson.skipped.map((s: { path: string; reason: string }) => [
+        s.path.slice(data.length + 1),
+        s.reason,
+      ]),
+    );
+    expect(reasons['blue/empty.png']).toBe('is empty (0 bytes)');
+    expect(reasons['green/notes.jpg']).toMatch(/is not an image/);
+    expect(reasons['red/.hidden.png']).toBe('hidden');
+    expect(reasons['red/readme.txt']).toBe('not an image file name');
+    expect(reasons['red/loop']).toMatch(/link loop/);
+
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(metrics).toHaveLength(6);
+    expect(metrics[5]).toMatchObject({ phase: 'feature-extraction', epoch: 6 });
+    expect(typeof metrics[5].val_accuracy).toBe('number');
+    for (const f of [
+      'model/model.json',
+      'model/weights.bin',
+      'model/graft.json',
+      'checkpoints/latest/model.json',
+      'checkpoints/best/model.json',
+      'evaluation.json',
+    ]) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const report = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const text of [
+      'Training curves',
+      '<svg',
+      'Confusion matrix',
+      'Per class',
+      'Most confidently wrong',
+      'empty.png',
+      '&quot;strategy&quot;: &quot;feature-extraction&quot;',
+    ]) {
+      expect(report, text).toContain(text);
+    }
+    // a second run on the same images does not run the backbone
+    const again = await graft(
+      ['train', data, ...base(home), '--epochs', '1', '--out', join(tempDir(), 'run2')],
+      { GRAFT_HOME: home },
+    );
+    expect(again.status).toBe(0);
+    expect(again.stderr).toMatch(/backbone ran on 0 image\(s\); 27 feature vector\(s\) came from the cache/);
+  });
+
+  it('gives predictions on an exported model that agree with evaluate', async () => {
+    const out = join(tempDir(), 'run');
+    expect(
+      (
+        await graft(['train', data, ...base(home), '--epochs', '8', '--lr', '0.01', '--out', out], {
+          GRAFT_HOME: home,
+        })
+      ).status,
+    ).toBe(0);
+    const exported = join(tempDir(), 'exported');
+    expect((await graft(['export', out, '--out', exported])).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(exported, 'graft.json'), 'utf8')).labels).toEqual([
+      'blue',
+      'green',
+      'red',
+    ]);
+    const evaluation = await graft(['evaluate', out, data, '--json', '--backend', 'cpu']);
+    const report = JSON.parse(evaluation.stdout);
+    const predicted = await graft(['predict', exported, data, '--json', '--backend', 'cpu']);
+    const rows = JSON.parse(predicted.stdout) as { file: string; label: string }[];
+    expect(rows).toHaveLength(report.examples);
+    const correct = rows.filter((r) => r.file.split('/').at(-2) === r.label).length;
+    expect(correct / rows.length).toBeCloseTo(report.accuracy, 10);
+    expect(predicted.status).toBe(1); // the folder holds unreadable files: predicted the rest, said so
+    expect(predicted.stderr).toContain('skipped');
+  });
+
+  it('prints only JSON events on stdout with --json, ending with the summary', async () => {
+    const r = await graft(
+      ['train', data, ...base(home), '--epochs', '2', '--json', '--out', join(tempDir(), 'run')],
+      { GRAFT_HOME: home },
+    );
+    expect(r.status).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.type === 'epoch')).toHaveLength(2);
+    expect(
+      events.some(
+        (e) =>
+          e.type === 'batch' && typeof e.imagesPerSecond === 'number' && typeof e.etaSeconds === 'number',
+      ),
+    ).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'completed' });
+  });
+
+  it('fine-tunes in two phases from the command line', async () => {
+    const out = join(tempDir(), 'run');
+    const r = await graft(
+      [
+        'train',
+        data,
+        ...base(home),
+        '--strategy',
+        'fine-tune',
+        '--freeze',
+        'conv4_block6_out',
+        '--head-epochs',
+        '1',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '9',
+        '--out',
+        out,
+      ],
+      { GRAFT_HOME: home },
+    );
+    expect(r.status).toBe(0);
+    const phases = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).phase);
+    expect(phases).toEqual(['head', 'fine-tune']);
+    expect(JSON.parse(readFileSync(join(out, 'model', 'graft.json'), 'utf8'))).toMatchObject({
+      strategy: 'fine-tune',
+      freeze: 143,
+    }); // model.layers[142] is conv4_block6_out, as in Keras;
+  });
+});
+
+describe('graft train refuses what cannot be trained on, before any compute', () => {
+  it('a missing folder, one class, a class with no images', async () => {
+    const missing = await graft(['train', '/no/such/folder', ...base(home)]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('graft: error: /no/such/folder: no such file or folder');
+
+    const one = tempDir();
+    mkdirSync(join(one, 'only'), { recursive: true });
+    await writeImage(join(one, 'only', 'a.png'), [1, 2, 3]);
+    const r1 = await graft(['train', one, ...base(home)]);
+    expect(r1.status).toBe(1);
+    expect(r1.stderr).toMatch(/has only one class \(only\): a classifier needs at least two/);
+
+    mkdirSync(join(one, 'empty'));
+    writeFileSync(join(one, 'empty', 'x.txt'), 'x');
+    const r2 = await graft(['train', one, ...base(home)]);
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toContain(`class folder ${join(one, 'empty')} has no images`);
+    expect(r2.stderr).not.toContain('backend');
+  });
+
+  it('--strict stops at the first bad image, naming it; a too-large image is skipped', async () => {
+    const r = await graft(['train', data, ...base(home), '--strict']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /graft: error: .*empty\.png: is empty \(0 bytes\) \(--strict stops at the first bad image\)/,
+    );
+    const limited = await graft(
+      [
+        'train',
+        data,
+        ...base(home),
+        '--max-pixels',
+        '1500',
+        '--epochs',
+        '1',
+        '--out',
+        join(tempDir(), 'run'),
+      ],
+      { GRAFT_HOME: home },
+    );
+    expect(limited.stderr).toMatch(/café ☕\.jpg: is larger than the limit of 1500 pixels/);
+    expect(limited.status).toBe(0);
+  });
+
+  it('exits 2 on bad flags', async () => {
+    for (const [flags, message] of [
+      [['--val-split', '2'], '--val-split must be a fraction between 0 and 1'],
+      [['--strategy', 'magic'], '--strategy must be one of feature-extraction, fine-tune'],
+      [['--freeze', '10'], '--freeze, --head-epochs and --lr-mult are for --strategy fine-tune'],
+      [['--epochs', 'x'], '--epochs must be a whole number ≥ 1'],
+    ] as const) {
+      const r = await graft(['train', data, ...flags]);
+      expect(r.status, flags.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
+});
