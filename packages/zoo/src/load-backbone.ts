@@ -139,6 +139,18 @@ async function loadWeightsInto(
   if (weights === null) return { source: 'random initialisation', id: 'random' };
 
   const variant = spec.weights[weights];
+  if (variant?.bundled && !includeTop) {
+    const bundled = variant.bundled;
+    await loadConvertedWeights(
+      model,
+      await platform.openConverted(bundled.location, options),
+      bundled.shards,
+    );
+    return {
+      source: `${weights} (bundled with @graft/zoo)`,
+      id: bundled.shards.map((s) => s.sha256).join(''),
+    };
+  }
   if (variant) {
     const file = includeTop ? variant.top : variant.notop;
     if (!file) throw new Error(`${spec.id} has no '${weights}' weights with the top classifier`);

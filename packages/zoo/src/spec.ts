@@ -15,14 +15,27 @@ export interface WeightFileSpec {
   format: 'keras-h5';
 }
 
+/**
+ * Weights shipped inside the package as a converted TF.js folder (`graft-backbone.json`,
+ * `model.json`, shards), pinned by the sha256 of every shard. For small demo backbones.
+ */
+export interface BundledWeightsSpec {
+  /** URL of the folder, resolved against the module that declares it (`new URL('…', import.meta.url)`). */
+  location: string;
+  /** Every shard with its size and sha256; a folder whose manifest says otherwise is refused. */
+  shards: readonly { path: string; bytes: number; sha256: string }[];
+}
+
 /** The weight files of one pretrained variant (e.g. ImageNet): with and without the top. */
 export interface PretrainedWeights {
   /** Human-readable origin, e.g. "ImageNet (ILSVRC-2012), Keras Applications". */
   description: string;
   /** With the classifier. */
   top?: WeightFileSpec;
-  /** Without the classifier (feature extraction, fine-tuning). */
-  notop: WeightFileSpec;
+  /** Without the classifier (feature extraction, fine-tuning): a file to download… */
+  notop?: WeightFileSpec;
+  /** …or a backbone without the classifier that ships with the package (no download). */
+  bundled?: BundledWeightsSpec;
 }
 
 /** Options every architecture builder takes. */

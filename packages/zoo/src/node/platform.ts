@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { BackbonePlatform } from '../load-backbone.js';
 import { fetchBytes, httpConvertedReader } from '../platform/fetch-platform.js';
 import { diskConvertedCache, diskConvertedReader } from './converted-store.js';
@@ -25,7 +26,8 @@ export const nodePlatform: BackbonePlatform = {
     }
   },
   async openConverted(location, options) {
-    return isUrl(location) ? httpConvertedReader(location, options) : diskConvertedReader(location);
+    if (isUrl(location)) return httpConvertedReader(location, options);
+    return diskConvertedReader(location.startsWith('file:') ? fileURLToPath(location) : location);
   },
   convertedCache: diskConvertedCache,
 };

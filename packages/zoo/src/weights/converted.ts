@@ -122,13 +122,24 @@ export async function readConvertedManifest(reader: ConvertedReader): Promise<Co
 
 /**
  * Loads the weights of a converted model into `model` (built by the zoo with the same layers),
- * matching by weight name, after checking each shard's size and SHA-256.
+ * matching by weight name, after checking each shard's size and SHA-256 (and, with
+ * `expectedShards`, that the folder holds exactly the shards a zoo entry pins).
  */
 export async function loadConvertedWeights(
   model: tfl.LayersModel,
   reader: ConvertedReader,
+  expectedShards?: readonly { path: string; sha256: string }[],
 ): Promise<ConvertedManifest> {
   const manifest = await readConvertedManifest(reader);
+  if (expectedShards) {
+    const pinned = expectedShards.map((s) => `${s.path}:${s.sha256}`).join(',');
+    const found = manifest.shards.map((s) => `${s.path}:${s.sha256}`).join(',');
+    if (pinned !== found) {
+      throw new IntegrityError(
+        `${reader.location} holds other weights than the zoo entry pins (shards ${found}, expected ${pinned})`,
+      );
+    }
+  }
   let modelJson: tfc.io.ModelJSON;
   try {
     modelJson = JSON.parse(await reader.readText(MODEL_JSON_FILE)) as tfc.io.ModelJSON;
