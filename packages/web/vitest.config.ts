@@ -1,11 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import shared from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
-    passWithNoTests: true,
-  },
-});
+// @graft/web has no tests yet (the widget is not built): let its empty suite pass.
+export default mergeConfig(shared, defineConfig({ test: { passWithNoTests: true } }));

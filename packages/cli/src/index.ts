@@ -1,2 +1,3 @@
 export { createProgram } from './program.js';
+export { lineChart } from './report/write-report.js';
 export { CLI_VERSION } from './version.js';

@@ -476,6 +476,32 @@ export class Classifier {
     return { loss: tfc.mean(weighted) as tfc.Scalar, sum: tfc.sum(weighted), correct };
   }
 
+  /** One optimiser step: forward, weighted loss, gradients of `variables`, `apply`; the batch's summed loss and correct count. */
+  private async gradientStep(
+    probabilities: () => tfc.Tensor2D,
+    labels: number[],
+    classWeights: tfc.Tensor1D | null,
+    variables: tfc.Variable[],
+    apply: (grads: tfc.NamedTensorMap) => void,
+  ): Promise<{ lossSum: number; correct: number }> {
+    const kept = tfc.tidy(() => {
+      const y = tfc.tensor1d(labels, 'int32');
+      let sum!: tfc.Scalar;
+      let correct!: tfc.Scalar;
+      const { grads } = tfc.variableGrads(() => {
+        const r = this.lossAndCorrect(probabilities(), y, classWeights);
+        sum = tfc.keep(r.sum as tfc.Scalar);
+        correct = tfc.keep(r.correct as tfc.Scalar);
+        return r.loss;
+      }, variables);
+      apply(grads);
+      return [sum, correct];
+    });
+    const [sum, correct] = await Promise.all(kept.map((t) => t.data()));
+    tfc.dispose(kept);
+    return { lossSum: sum![0]!, correct: correct![0]! };
+  }
+
   private snapshotOf(variables: tfc.Variable[]): () => WeightSnapshot {
     return () => {
       const copies = variables.map((v) => tfc.clone(v));
@@ -544,26 +570,13 @@ export class Classifier {
         opt.setLearningRate(rate);
         const rows = indices.map((i) => phaseRng.int(trainFeatures.views) * train.length + i);
         const dropoutSeed = phaseRng.int(2 ** 31);
-        const result = tfc.tidy(() => {
-          const x = tfc.gather(featTensor, rows) as tfc.Tensor2D;
-          const y = tfc.tensor1d(
-            indices.map((i) => labels[i]!),
-            'int32',
-          );
-          let sum!: tfc.Scalar;
-          let correct!: tfc.Scalar;
-          const { grads } = tfc.variableGrads(() => {
-            const r = this.lossAndCorrect(this.head.forward(x, dropoutSeed), y, weightTensor);
-            sum = tfc.keep(r.sum as tfc.Scalar);
-            correct = tfc.keep(r.correct as tfc.Scalar);
-            return r.loss;
-          }, vars);
-          opt.optimizer.applyGradients(grads);
-          return [sum, correct];
-        });
-        const [sum, correct] = await Promise.all(result.map((t) => t.data()));
-        tfc.dispose(result);
-        return { lossSum: sum![0]!, correct: correct![0]! };
+        return this.gradientStep(
+          () => this.head.forward(tfc.gather(featTensor, rows) as tfc.Tensor2D, dropoutSeed),
+          indices.map((i) => labels[i]!),
+          weightTensor,
+          vars,
+          (grads) => opt.optimizer.applyGradients(grads),
+        );
       },
       validate:
         valX && valY
@@ -654,8 +667,8 @@ export class Classifier {
       step: async (indices, rate, epoch) => {
         for (const [i, o] of optimizers.entries()) o.setLearningRate(rate * factors[i]!);
         const dropoutSeed = phaseRng.int(2 ** 31);
-        const result = tfc.tidy(() => {
-          const x = trainPixels
+        const batch = () =>
+          trainPixels
             ? (tfc.gather(trainPixels, indices) as tfc.Tensor4D)
             : (tfc.concat(
                 indices.map((i) =>
@@ -663,28 +676,19 @@ export class Classifier {
                 ),
                 0,
               ) as tfc.Tensor4D);
-          const y = tfc.tensor1d(
-            indices.map((i) => labels[i]!),
-            'int32',
-          );
-          let sum!: tfc.Scalar;
-          let correct!: tfc.Scalar;
-          const { grads } = tfc.variableGrads(() => {
-            const r = this.lossAndCorrect(forward(x, dropoutSeed), y, weightTensor);
-            sum = tfc.keep(r.sum as tfc.Scalar);
-            correct = tfc.keep(r.correct as tfc.Scalar);
-            return r.loss;
-          }, allVars);
-          groups.forEach((g, i) => {
-            const mine: tfc.NamedTensorMap = {};
-            for (const v of g.variables) if (grads[v.name]) mine[v.name] = grads[v.name]!;
-            optimizers[i]!.optimizer.applyGradients(mine);
-          });
-          return [sum, correct];
-        });
-        const [sum, correct] = await Promise.all(result.map((t) => t.data()));
-        tfc.dispose(result);
-        return { lossSum: sum![0]!, correct: correct![0]! };
+        return this.gradientStep(
+          () => forward(batch(), dropoutSeed),
+          indices.map((i) => labels[i]!),
+          weightTensor,
+          allVars,
+          (grads) => {
+            for (const [i, g] of groups.entries()) {
+              const mine: tfc.NamedTensorMap = {};
+              for (const v of g.variables) if (grads[v.name]) mine[v.name] = grads[v.name]!;
+              optimizers[i]!.optimizer.applyGradients(mine);
+            }
+          },
+        );
       },
       validate:
         valPixels && valY

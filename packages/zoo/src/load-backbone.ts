@@ -29,7 +29,8 @@ export interface LoadBackboneOptions {
   /** Keep the ImageNet classifier (`avg_pool` + `predictions`). Default false. */
   includeTop?: boolean;
   /**
-   * `'imagenet'` (default): the model's official pretrained weights, fetched, verified and cached;
+   * A pretrained variant of the model (default: its first, `'imagenet'` for ResNet50): the official
+   * weights, fetched, verified and cached (or bundled with the package);
    * a path or URL of a Keras `.h5` weight file of your own (no hash check, as Keras does for
    * `weights=path`); or `null` for random initialisation.
    */
@@ -135,7 +136,7 @@ async function loadWeightsInto(
     const id = manifest.source.md5 ?? manifest.source.sha256 ?? manifest.shards.map((s) => s.sha256).join('');
     return { source: `${options.modelUrl} (${manifest.source.fileName})`, id };
   }
-  const weights = options.weights === undefined ? 'imagenet' : options.weights;
+  const weights = options.weights === undefined ? (Object.keys(spec.weights)[0] ?? null) : options.weights;
   if (weights === null) return { source: 'random initialisation', id: 'random' };
 
   const variant = spec.weights[weights];

@@ -9,7 +9,7 @@ import { createProgressBar } from '../ui/progress.js';
 
 interface ClassifyOptions {
   model: string;
-  weights: string;
+  weights?: string;
   top: number;
   json?: boolean;
   batchSize: number;
@@ -22,7 +22,10 @@ export function registerClassifyCommand(program: Command): void {
     .command('classify <images...>')
     .description('ImageNet predictions of the pretrained model with its top')
     .option('--model <id>', 'zoo model', 'resnet50')
-    .option('--weights <weights>', "'imagenet' or a Keras .h5 weight file with the top", 'imagenet')
+    .option(
+      '--weights <weights>',
+      "a pretrained variant (default the model's own, e.g. imagenet) or a Keras .h5 file with the top",
+    )
     .option('--top <k>', 'classes per image', positiveInt('--top'), 5)
     .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), 8)
     .option('--json', 'one JSON array of { file, predictions } on stdout, nothing else')

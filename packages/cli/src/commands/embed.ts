@@ -8,7 +8,7 @@ import { createProgressBar } from '../ui/progress.js';
 
 interface EmbedOptions {
   model: string;
-  weights: string;
+  weights?: string;
   layer?: string;
   json?: boolean;
   batchSize: number;
@@ -22,7 +22,10 @@ export function registerEmbedCommand(program: Command): void {
     .command('embed <images...>')
     .description('pooled backbone features (embeddings) for each image')
     .option('--model <id>', 'zoo model', 'resnet50')
-    .option('--weights <weights>', "'imagenet' or a Keras .h5 weight file", 'imagenet')
+    .option(
+      '--weights <weights>',
+      "a pretrained variant (default the model's own, e.g. imagenet) or a Keras .h5 file",
+    )
     .option('--layer <name>', 'layer to pool features from (default: the model’s feature layer)')
     .option('--image-size <size>', 'resize images to N or HxW (default: the model’s input size)', imageSize)
     .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), 8)

@@ -19,7 +19,7 @@ import { CLI_VERSION } from '../version.js';
 interface TrainFlags {
   strategy: 'feature-extraction' | 'fine-tune';
   model: string;
-  weights: string;
+  weights?: string;
   freeze?: string;
   epochs?: number;
   headEpochs?: number;
@@ -85,7 +85,10 @@ export function registerTrainCommand(program: Command): void {
       'feature-extraction',
     )
     .option('--model <id>', 'zoo backbone', 'resnet50')
-    .option('--weights <weights>', "'imagenet' or a Keras .h5 weight file", 'imagenet')
+    .option(
+      '--weights <weights>',
+      "a pretrained variant (default the model's own, e.g. imagenet) or a Keras .h5 file",
+    )
     .option(
       '--freeze <N|LAYER>',
       'fine-tune: freeze layers[0..N-1] (Keras index) or up to a layer (default conv4_block6_out)',

@@ -64,10 +64,11 @@ export function registerZooCommands(program: Command): void {
     .command('pull <model>')
     .description('download a model’s weight file into the cache, verified by md5')
     .option('--top', 'the file with the ImageNet classifier (default: without)')
-    .option('--weights <variant>', 'pretrained variant', 'imagenet')
+    .option('--weights <variant>', "pretrained variant (default the model's first, e.g. imagenet)")
     .option('--mirror <url>', 'base URL that replaces the official one (an air-gapped mirror)')
-    .action(async (id: string, opts: { top?: boolean; weights: string; mirror?: string }) => {
-      const { spec, weights } = variantOf(id, opts.weights);
+    .action(async (id: string, opts: { top?: boolean; weights?: string; mirror?: string }) => {
+      const variant = opts.weights ?? Object.keys(getModel(id).weights)[0] ?? 'imagenet';
+      const { spec, weights } = variantOf(id, variant);
       const file = opts.top ? weights.top : weights.notop;
       if (!file && weights.bundled && !opts.top) {
         process.stderr.write(
@@ -76,7 +77,7 @@ export function registerZooCommands(program: Command): void {
         return;
       }
       if (!file)
-        throw new UsageError(`${id} has no ${opts.weights} weight file${opts.top ? ' with the top' : ''}`);
+        throw new UsageError(`${id} has no ${variant} weight file${opts.top ? ' with the top' : ''}`);
       const bar = createProgressBar(`pulling ${file.fileName}`);
       const path = await ensureWeightFile(spec, file, {
         mirror: opts.mirror,
@@ -129,9 +130,12 @@ export function registerZooCommands(program: Command): void {
     .description('write a model as a TF.js layers folder (model.json + shards) for a web app')
     .requiredOption('--out <dir>', 'folder to write')
     .option('--top', 'keep the ImageNet classifier')
-    .option('--weights <weights>', "'imagenet', a Keras .h5 file, or 'none' for random weights", 'imagenet')
+    .option(
+      '--weights <weights>',
+      "a pretrained variant (default the model's own), a Keras .h5 file, or 'none' for random weights",
+    )
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
-    .action(async (id: string, opts: { out: string; top?: boolean; weights: string; backend: string }) => {
+    .action(async (id: string, opts: { out: string; top?: boolean; weights?: string; backend: string }) => {
       await startRuntime(opts.backend);
       const bar = createProgressBar(`downloading ${id}`);
       const out = await exportBackbone(id, opts.out, {
