@@ -37,6 +37,7 @@ import {
 import { installConvFilterGradient } from './train/conv-filter-gradient.js';
 import {
   type EarlyStoppingOptions,
+  type Phase,
   type PhaseHistory,
   type PhaseRunner,
   type ProgressEvent,
@@ -46,6 +47,7 @@ import {
 } from './train/loop.js';
 import { createOptimizer, type OptimizerName, type ScheduledOptimizer } from './train/optimizers.js';
 import type { Schedule } from './train/schedules.js';
+import { TRAINING_STATE_VERSION, type TrainingState } from './train/state.js';
 import { Random } from './util/random.js';
 import { CORE_VERSION } from './version.js';
 
@@ -98,6 +100,12 @@ export interface TrainOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Stops after the current batch; the model keeps its last consistent weights. */
   signal?: AbortSignal;
+  /**
+   * Continue a run from a state saved at the end of an epoch (`trainingState()`), on the model
+   * loaded from the checkpoint of that epoch, with the same data and options: the result is the
+   * same as a run that was never interrupted.
+   */
+  resume?: TrainingState;
 }
 
 /** Options of `fit`. */
@@ -210,6 +218,8 @@ export class Classifier {
   private strategy: ClassifierManifest['strategy'] = 'untrained';
   private lastFreeze: number | undefined;
   private lastMetrics: Record<string, number> = {};
+  /** Captures the running phase's state; set while a phase trains. */
+  private captureState: (() => Promise<TrainingState>) | null = null;
   /** Where features are kept between fits; replace it with a persistent one (disk, IndexedDB). */
   featureCache: FeatureCache = new InMemoryFeatureCache();
 
@@ -231,6 +241,7 @@ export class Classifier {
 
   /** Trains with the backbone frozen (default) or, with `strategy: 'fine-tune'`, one fine-tuning phase. */
   async fit(data: ImageSource, options: FitOptions = {}): Promise<TrainingHistory> {
+    checkResume(options.resume, 'fit');
     const rng = new Random(options.seed ?? 0);
     const { train, validation } = await this.prepare(data, options.validation, rng);
     if ((options.strategy ?? 'feature-extraction') === 'feature-extraction') {
@@ -241,12 +252,16 @@ export class Classifier {
         rng,
         'feature-extraction',
         options.lr ?? 1e-3,
+        { method: 'fit', phaseIndex: 0 },
       );
       this.strategy = 'feature-extraction';
       return { phases: [phase], stopReason: phase.stopReason, data: idsOf(train, validation) };
     }
     const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? DEFAULT_FINE_TUNE_FREEZE);
-    const phase = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4);
+    const phase = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4, {
+      method: 'fit',
+      phaseIndex: 0,
+    });
     return { phases: [phase], stopReason: phase.stopReason, data: idsOf(train, validation) };
   }
 
@@ -255,12 +270,15 @@ export class Classifier {
    * with the layers after `freeze` unfrozen at a lower rate (`lrMult` spreads rates over stages).
    */
   async fineTune(data: ImageSource, options: FineTuneOptions = {}): Promise<TrainingHistory> {
+    checkResume(options.resume, 'fineTune');
     const rng = new Random(options.seed ?? 0);
     const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? DEFAULT_FINE_TUNE_FREEZE);
     const { train, validation } = await this.prepare(data, options.validation, rng);
     const phases: PhaseHistory[] = [];
     const headEpochs = options.headEpochs ?? 1;
-    if (headEpochs > 0) {
+    if (headEpochs > 0 && (options.resume?.phaseIndex ?? 0) > 0) {
+      rng.fork(); // the head phase is done: keep the generator where that phase left it
+    } else if (headEpochs > 0) {
       const first = await this.trainHeadOnFeatures(
         train,
         validation,
@@ -268,13 +286,17 @@ export class Classifier {
         rng,
         'head',
         options.headLr ?? 1e-3,
+        { method: 'fineTune', phaseIndex: 0 },
       );
       phases.push(first);
       this.strategy = 'feature-extraction';
       if (first.stopReason === 'aborted')
         return { phases, stopReason: 'aborted', data: idsOf(train, validation) };
     }
-    const second = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4);
+    const second = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4, {
+      method: 'fineTune',
+      phaseIndex: 1,
+    });
     phases.push(second);
     return { phases, stopReason: second.stopReason, data: idsOf(train, validation) };
   }
@@ -324,6 +346,16 @@ export class Classifier {
       };
     });
     return { ...report, predictions };
+  }
+
+  /**
+   * The state of the phase that is training, as of the last finished epoch: call it from an
+   * `onEpochEnd` callback and save it beside a checkpoint to resume from there later.
+   */
+  async trainingState(): Promise<TrainingState> {
+    if (!this.captureState)
+      throw new Error('trainingState() is only available while fit or fineTune runs (e.g. in onEpochEnd)');
+    return this.captureState();
   }
 
   /** What `save` writes as `graft.json` (and into model.json's metadata). */
@@ -502,6 +534,48 @@ export class Classifier {
     return { lossSum: sum![0]!, correct: correct![0]! };
   }
 
+  /**
+   * Restores a resumed phase's generator and optimizers, and arranges for `trainingState()` to
+   * describe this phase. Returns the epoch to start from and the callback that tracks epochs.
+   */
+  private async enterPhase(
+    phase: Phase,
+    where: { method: 'fit' | 'fineTune'; phaseIndex: number },
+    resumeFrom: TrainingState | undefined,
+    phaseRng: Random,
+    optimizers: ScheduledOptimizer[],
+  ): Promise<{ startEpoch: number; tracker: TrainingCallbacks }> {
+    const resume = resumeFrom?.phaseIndex === where.phaseIndex ? resumeFrom : undefined;
+    if (resume) {
+      if (resume.optimizers.length !== optimizers.length) {
+        throw new Error(
+          `the training state has ${resume.optimizers.length} optimizer(s); this phase uses ${optimizers.length}: resume with the same options`,
+        );
+      }
+      phaseRng.restore(resume.rng);
+      for (const [i, o] of optimizers.entries()) await o.setState(resume.optimizers[i]!);
+    }
+    let epochsDone = resume?.epoch ?? 0;
+    this.captureState = async () => ({
+      format: 'graft-training-state',
+      version: TRAINING_STATE_VERSION,
+      method: where.method,
+      phase,
+      phaseIndex: where.phaseIndex,
+      epoch: epochsDone,
+      rng: phaseRng.seedState,
+      optimizers: await Promise.all(optimizers.map((o) => o.getState())),
+    });
+    return {
+      startEpoch: epochsDone + 1,
+      tracker: {
+        onEpochEnd: (log) => {
+          epochsDone = log.epoch;
+        },
+      },
+    };
+  }
+
   private snapshotOf(variables: tfc.Variable[]): () => WeightSnapshot {
     return () => {
       const copies = variables.map((v) => tfc.clone(v));
@@ -537,6 +611,7 @@ export class Classifier {
     rng: Random,
     phase: 'feature-extraction' | 'head',
     lr: number,
+    where: { method: 'fit' | 'fineTune'; phaseIndex: number },
   ): Promise<PhaseHistory> {
     this.backbone.trainable = false;
     const aug = resolveAugment(options.augment);
@@ -558,6 +633,7 @@ export class Classifier {
     const opt = createOptimizer(options.optimizer ?? 'adam', lr);
     const vars = this.headVariables();
     const phaseRng = rng.fork();
+    const { startEpoch, tracker } = await this.enterPhase(phase, where, options.resume, phaseRng, [opt]);
     const runner: PhaseRunner = {
       phase,
       epochs: options.epochs ?? 10,
@@ -591,13 +667,15 @@ export class Classifier {
             }
           : undefined,
       snapshot: this.snapshotOf(vars),
-      callbacks: this.callbacksFor(options),
+      callbacks: [tracker, ...this.callbacksFor(options)],
+      startEpoch,
       earlyStopping: options.earlyStopping,
       signal: options.signal,
     };
     try {
       return await runPhase(runner);
     } finally {
+      this.captureState = null;
       opt.dispose();
       tfc.dispose([
         featTensor,
@@ -615,6 +693,7 @@ export class Classifier {
     rng: Random,
     freeze: number,
     lr: number,
+    where: { method: 'fit' | 'fineTune'; phaseIndex: number },
   ): Promise<PhaseHistory> {
     installConvFilterGradient(); // convolutions train on every backend, wasm included
     const trainBatchNorm = options.trainBatchNorm ?? false;
@@ -647,6 +726,13 @@ export class Classifier {
     const allVars = groups.flatMap((g) => g.variables);
     const phaseRng = rng.fork();
     const augSeed = phaseRng.int(2 ** 31);
+    const { startEpoch, tracker } = await this.enterPhase(
+      'fine-tune',
+      where,
+      options.resume,
+      phaseRng,
+      optimizers,
+    );
     const batchSize = options.batchSize ?? 16;
 
     const forward = (x: tfc.Tensor4D, dropoutSeed?: number) => {
@@ -717,7 +803,8 @@ export class Classifier {
             }
           : undefined,
       snapshot: this.snapshotOf(allVars),
-      callbacks: this.callbacksFor(options),
+      callbacks: [tracker, ...this.callbacksFor(options)],
+      startEpoch,
       earlyStopping: options.earlyStopping,
       signal: options.signal,
     };
@@ -727,10 +814,19 @@ export class Classifier {
       this.lastFreeze = freeze;
       return history;
     } finally {
+      this.captureState = null;
       frozen.release();
       for (const o of optimizers) o.dispose();
       tfc.dispose([trainPixels, valPixels, valY, weightTensor].filter((t) => t !== null) as tfc.Tensor[]);
     }
+  }
+}
+
+function checkResume(state: TrainingState | undefined, method: 'fit' | 'fineTune'): void {
+  if (state && state.method !== method) {
+    throw new Error(
+      `this training state was saved by ${state.method}; resume it with ${state.method}, not ${method}`,
+    );
   }
 }
 

@@ -56,7 +56,13 @@ export {
   type StopReason,
   type TrainingCallbacks,
 } from './train/loop.js';
-export { createOptimizer, type OptimizerName } from './train/optimizers.js';
+export { createOptimizer, type OptimizerName, type SavedTensor } from './train/optimizers.js';
 export { learningRateAt, type Schedule } from './train/schedules.js';
+export {
+  decodeTrainingState,
+  encodeTrainingState,
+  TRAINING_STATE_VERSION,
+  type TrainingState,
+} from './train/state.js';
 export { Random } from './util/random.js';
 export { CORE_VERSION } from './version.js';

@@ -99,6 +99,8 @@ export interface PhaseRunner {
   callbacks?: TrainingCallbacks[];
   earlyStopping?: EarlyStoppingOptions;
   signal?: AbortSignal;
+  /** 1-based epoch to start from (a resumed run); earlier epochs count for the schedule. Default 1. */
+  startEpoch?: number;
 }
 
 function better(monitor: string, value: number, best: number, minDelta: number): boolean {
@@ -120,9 +122,10 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
   let sinceBest = 0;
   let bestWeights: WeightSnapshot | undefined;
   const phaseStart = Date.now();
-  let stepsDone = 0;
+  const startEpoch = r.startEpoch ?? 1;
+  let stepsDone = (startEpoch - 1) * batches;
 
-  outer: for (let epoch = 1; epoch <= r.epochs; epoch++) {
+  outer: for (let epoch = startEpoch; epoch <= r.epochs; epoch++) {
     const order = r.rng.shuffle(Array.from({ length: r.examples }, (_, i) => i));
     const epochStart = Date.now();
     let lossSum = 0;
@@ -152,7 +155,7 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
         loss: lossSum / seen,
         accuracy: correct / seen,
         imagesPerSecond: seen / Math.max(1e-3, (Date.now() - epochStart) / 1000),
-        etaSeconds: (elapsed / stepsDone) * (totalSteps - stepsDone),
+        etaSeconds: (elapsed / (stepsDone - (startEpoch - 1) * batches)) * (totalSteps - stepsDone),
       };
       for (const cb of callbacks) await cb.onBatchEnd?.(event);
     }
@@ -183,7 +186,7 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
       loss: log.loss,
       accuracy: log.accuracy,
       imagesPerSecond: log.imagesPerSecond,
-      etaSeconds: (elapsed / stepsDone) * (totalSteps - stepsDone),
+      etaSeconds: (elapsed / Math.max(1, stepsDone - (startEpoch - 1) * batches)) * (totalSteps - stepsDone),
       log,
     };
     let stop = false;

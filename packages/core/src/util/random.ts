@@ -43,4 +43,9 @@ export class Random {
   get seedState(): number {
     return this.state;
   }
+
+  /** Puts back a state read from {@link seedState}. */
+  restore(state: number): void {
+    this.state = state >>> 0;
+  }
 }
