@@ -1,5 +1,16 @@
-import { join } from 'node:path';
-import { checkpoint, createClassifier, type EpochLog, type TrainingHistory } from '@graft/core';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  type Classifier,
+  checkpoint,
+  createClassifier,
+  decodeTrainingState,
+  type EpochLog,
+  encodeTrainingState,
+  loadClassifier,
+  type TrainingHistory,
+  type TrainingState,
+} from '@graft/core';
 import { getModel, graftHome, loadBackbone, ZOO_VERSION } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
@@ -8,8 +19,9 @@ import { DatasetError, scanDataset } from '../data/scan.js';
 import { imageSize, positiveInt, UsageError } from '../errors.js';
 import { DEFAULT_PIXEL_LIMIT } from '../images/decode.js';
 import { writeReport } from '../report/write-report.js';
+import { writeFileAtomic } from '../runs/atomic.js';
 import { DiskFeatureCache } from '../runs/disk-feature-cache.js';
-import { folderSaveHandler } from '../runs/model-files.js';
+import { folderLoadHandler, folderSaveHandler } from '../runs/model-files.js';
 import { defaultRunDir, RUN_FILES, RunFolder } from '../runs/run-folder.js';
 import { startRuntime } from '../runtime/context.js';
 import { createProgressBar } from '../ui/progress.js';
@@ -41,6 +53,7 @@ interface TrainFlags {
   json?: boolean;
   strict?: boolean;
   maxPixels: number;
+  resume?: boolean;
 }
 
 function fraction(value: string): number {
@@ -162,9 +175,58 @@ export function registerTrainCommand(program: Command): void {
       positiveInt('--max-pixels'),
       DEFAULT_PIXEL_LIMIT,
     )
+    .option('--resume', 'continue the interrupted run in --out from its latest checkpoint, with its options')
     .action(async (data: string, flags: TrainFlags) => {
-      await train(data, flags);
+      await train(data, flags.resume ? await resumedFlags(data, flags) : flags);
     });
+}
+
+/** The training-state files kept with each `latest` checkpoint. */
+const STATE_FILES = { json: 'training-state.json', data: 'training-state.bin' } as const;
+
+/** With --resume: the interrupted run's own options (its config.json), checked against the call. */
+async function resumedFlags(dataPath: string, flags: TrainFlags): Promise<TrainFlags> {
+  if (!flags.out) throw new UsageError('--resume needs --out <run folder> of the run to continue');
+  const run = new RunFolder(flags.out);
+  let saved: Record<string, unknown>;
+  try {
+    saved = await run.readJson(RUN_FILES.config);
+  } catch {
+    throw new UsageError(
+      `${flags.out} has no readable ${RUN_FILES.config}: it is not a run folder to resume`,
+    );
+  }
+  if (resolve(String(saved.data)) !== resolve(dataPath)) {
+    throw new UsageError(
+      `${flags.out} was trained on ${String(saved.data)}, not ${dataPath}: resume with the same data`,
+    );
+  }
+  if (saved.finishedAt)
+    throw new UsageError(`${flags.out} finished at ${String(saved.finishedAt)}: there is nothing to resume`);
+  const validation = saved.validation as { data?: string; split?: number };
+  return {
+    ...flags,
+    strategy: saved.strategy as TrainFlags['strategy'],
+    model: String(saved.model),
+    weights: (saved.weights as string | undefined) ?? undefined,
+    freeze: saved.freeze === undefined ? undefined : String(saved.freeze),
+    epochs: saved.epochs as number,
+    headEpochs: saved.headEpochs as number | undefined,
+    batchSize: saved.batchSize as number,
+    lr: saved.lr as number,
+    lrMult: saved.lrMult as number | undefined,
+    schedule: saved.schedule as TrainFlags['schedule'],
+    optimizer: saved.optimizer as TrainFlags['optimizer'],
+    val: validation.data,
+    valSplit: validation.split,
+    imageSize: saved.imageSize as [number, number],
+    augment: saved.augment as boolean,
+    classWeights: saved.classWeights as string | undefined,
+    earlyStop: saved.earlyStop as number | undefined,
+    dropout: saved.dropout as number,
+    seed: saved.seed as number,
+    resume: true,
+  };
 }
 
 async function train(dataPath: string, flags: TrainFlags): Promise<void> {
@@ -200,27 +262,47 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     : null;
 
   const run = await RunFolder.create(flags.out ?? defaultRunDir());
-  const bar = createProgressBar(`downloading ${spec.id} weights`);
-  const backbone = await loadBackbone(spec.id, {
-    weights: flags.weights,
-    onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
-  });
-  bar.done();
-  const clf = createClassifier({
-    backbone,
-    classes: scanned.classes,
-    inputSize,
-    head: { dropout: flags.dropout },
-    seed: flags.seed,
-  });
+  let clf: Classifier;
+  let resume: TrainingState | undefined;
+  let weightsInfo: { source: string; id: string };
+  if (flags.resume) {
+    const latest = run.path(`${RUN_FILES.checkpoints}/latest`);
+    try {
+      resume = decodeTrainingState(
+        await readFile(join(latest, STATE_FILES.json), 'utf8'),
+        new Uint8Array(await readFile(join(latest, STATE_FILES.data))),
+        join(latest, STATE_FILES.json),
+      );
+    } catch (err) {
+      throw new Error(
+        `cannot resume ${run.dir}: no usable checkpoint in ${latest} (${(err as Error).message})`,
+      );
+    }
+    clf = await loadClassifier(folderLoadHandler(latest));
+    weightsInfo = clf.info.weights;
+    say(`graft: resuming ${run.dir} from ${resume.phase} epoch ${resume.epoch}`);
+  } else {
+    const bar = createProgressBar(`downloading ${spec.id} weights`);
+    const backbone = await loadBackbone(spec.id, {
+      weights: flags.weights,
+      onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
+    });
+    bar.done();
+    weightsInfo = backbone.weights;
+    clf = createClassifier({
+      backbone,
+      classes: scanned.classes,
+      inputSize,
+      head: { dropout: flags.dropout },
+      seed: flags.seed,
+    });
+  }
   clf.featureCache = new DiskFeatureCache(join(graftHome(), 'features'));
 
   const counts = scanned.classes
     .map((c) => `${c} ${trainSet.images.filter((i) => i.label === c).length}`)
     .join(', ');
-  say(
-    `graft: backend ${active.choice}; model ${spec.id} (${spec.title}); weights ${backbone.weights.source}`,
-  );
+  say(`graft: backend ${active.choice}; model ${spec.id} (${spec.title}); weights ${weightsInfo.source}`);
   say(
     `graft: ${trainSet.images.length} images in ${scanned.classes.length} classes (${counts})${valSet ? `; validation ${valSet.images.length} images from ${flags.val}` : ''}; ${trainSet.skipped.length} skipped`,
   );
@@ -233,8 +315,8 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     strategy: flags.strategy,
     model: spec.id,
     weights: flags.weights,
-    weightsSource: backbone.weights.source,
-    weightsId: backbone.weights.id,
+    weightsSource: weightsInfo.source,
+    weightsId: weightsInfo.id,
     classes: scanned.classes,
     freeze: fineTune ? (parseFreeze(flags.freeze) ?? 'conv4_block6_out') : undefined,
     epochs: flags.epochs ?? (fineTune ? 5 : 20),
@@ -255,6 +337,21 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     versions: { cli: CLI_VERSION, zoo: ZOO_VERSION, tfjs: tfc.version_core, node: process.version },
     startedAt: new Date().toISOString(),
   };
+  if (resume) {
+    const saved = await run.readJson<{ startedAt?: string }>(RUN_FILES.config);
+    Object.assign(config, { startedAt: saved.startedAt, resumedAt: new Date().toISOString() });
+    // epochs logged after the checkpoint was written are done again: drop their lines
+    const kept = (await run.readMetrics<{ phase: string; epoch: number }>()).filter((m) => {
+      const phaseIndex =
+        resume.phase === 'fine-tune' && m.phase === 'head'
+          ? 0
+          : m.phase === resume.phase
+            ? resume.phaseIndex
+            : -1;
+      return phaseIndex < resume.phaseIndex || (phaseIndex === resume.phaseIndex && m.epoch <= resume.epoch);
+    });
+    await writeFileAtomic(run.path(RUN_FILES.metrics), kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  }
   await run.writeJson(RUN_FILES.config, config);
 
   const controller = new AbortController();
@@ -277,7 +374,16 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
       },
     },
     checkpoint({
-      save: () => clf.save(folderSaveHandler(run.path(`${RUN_FILES.checkpoints}/latest`), clf.manifest())),
+      // the model and the training state in one atomic folder: --resume continues from here
+      save: async () => {
+        const state = encodeTrainingState(await clf.trainingState());
+        await clf.save(
+          folderSaveHandler(run.path(`${RUN_FILES.checkpoints}/latest`), clf.manifest(), {
+            [STATE_FILES.json]: state.json,
+            [STATE_FILES.data]: state.data,
+          }),
+        );
+      },
     }),
     checkpoint({
       save: () => clf.save(folderSaveHandler(run.path(`${RUN_FILES.checkpoints}/best`), clf.manifest())),
@@ -298,6 +404,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     callbacks,
     onProgress: reporter,
     signal: controller.signal,
+    resume,
   };
   const started = Date.now();
   let history: TrainingHistory;
@@ -347,7 +454,8 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
       completedEpochs: epochs.length,
     });
     say(
-      `graft: stopped after ${epochs.length} epoch(s); the latest checkpoint is in ${run.path(RUN_FILES.checkpoints)}/latest`,
+      `graft: stopped; the latest checkpoint (end of the last finished epoch) is in ${run.path(RUN_FILES.checkpoints)}/latest\n` +
+        `graft: continue with: graft train ${dataPath} --out ${run.dir} --resume`,
     );
     clf.dispose();
     process.exitCode = 130;
