@@ -8,11 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultFiles = () =>
-  ['packages', 'tools'].flatMap((group) =>
-    readdirSync(join(root, group), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => ({ name: `${group}/${d.name}`, file: join(root, group, d.name, '.vitest-results.json') })),
-  );
+  [
+    ...['packages', 'tools'].flatMap((group) =>
+      readdirSync(join(root, group), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => `${group}/${d.name}`),
+    ),
+    'examples',
+  ].map((name) => ({ name, file: join(root, name, '.vitest-results.json') }));
 
 for (const { file } of resultFiles()) rmSync(file, { force: true });
 const turbo = spawnSync(
