@@ -116,7 +116,7 @@ export interface FitOptions extends TrainOptions {
   freeze?: number | string;
   /** Let unfrozen BatchNormalization layers use batch statistics and update them. Default false. */
   trainBatchNorm?: boolean;
-  /** Learning-rate ratio between the last and the first unfrozen stage (discriminative rates). Default 1. */
+  /** Discriminative rates: stage rates spread geometrically from lr / lrMult (earliest unfrozen stage) to lr (the head). Default 1. */
   lrMult?: number;
 }
 
@@ -132,7 +132,7 @@ export interface FineTuneOptions extends Omit<TrainOptions, 'lr'> {
   epochs?: number;
   /** Phase two learning rate (of the last stage and the head). Default 1e-4. */
   lr?: number;
-  /** Phase two: earliest unfrozen stage learns `lrMult` times slower than the last. Default 1. */
+  /** Phase two: rates spread geometrically from lr / lrMult (earliest unfrozen stage) to lr (the head). Default 1. */
   lrMult?: number;
   trainBatchNorm?: boolean;
 }

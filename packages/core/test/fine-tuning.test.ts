@@ -103,3 +103,49 @@ describe('fine-tuning', () => {
     clf.dispose();
   });
 });
+
+describe('discriminative learning rates and optimizers', () => {
+  async function changeOf(lrMult: number) {
+    const backbone = thinBackbone();
+    const clf = createClassifier({ backbone, classes: ['red', 'green', 'blue'], seed: 1 });
+    const before = backbone.model.getLayer('conv4_block1_1_conv').getWeights()[0]!.dataSync().slice();
+    const lastBefore = backbone.model.getLayer('conv5_block3_3_conv').getWeights()[0]!.dataSync().slice();
+    // freeze up to conv3: the stages conv4 and conv5 train, conv4 first
+    await clf.fit(colourImages(3, 1), {
+      strategy: 'fine-tune',
+      freeze: 'conv3_block4_out',
+      lrMult,
+      epochs: 1,
+      batchSize: 9,
+      lr: 1e-3,
+      seed: 2,
+    });
+    const after = backbone.model.getLayer('conv4_block1_1_conv').getWeights()[0]!.dataSync();
+    const lastAfter = backbone.model.getLayer('conv5_block3_3_conv').getWeights()[0]!.dataSync();
+    const delta = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0);
+    const result = {
+      early: delta(before as Float32Array, after as Float32Array),
+      late: delta(lastBefore as Float32Array, lastAfter as Float32Array),
+    };
+    clf.dispose();
+    return result;
+  }
+
+  it('lrMult spreads rates geometrically from lr / lrMult (earliest stage) to lr (the head)', async () => {
+    const even = await changeOf(1);
+    const spread = await changeOf(100);
+    // Adam's first steps move each weight by about lr: the ratio of the moves is the ratio of the rates
+    expect(spread.early / even.early).toBeLessThan(0.02);
+    expect(spread.early / even.early).toBeGreaterThan(0.005);
+    // groups conv4, conv5, head: conv5 sits halfway, at lr / sqrt(100)
+    expect(spread.late / even.late).toBeGreaterThan(0.05);
+    expect(spread.late / even.late).toBeLessThan(0.2);
+  });
+
+  it('trains with SGD (momentum 0.9) as well as Adam', async () => {
+    const clf = createClassifier({ backbone: thinBackbone(), classes: ['red', 'green', 'blue'], seed: 1 });
+    await clf.fit(colourImages(12, 1), { optimizer: 'sgd', epochs: 30, batchSize: 12, lr: 0.05, seed: 3 });
+    expect((await clf.evaluate(colourImages(8, 2))).accuracy).toBeGreaterThanOrEqual(0.95);
+    clf.dispose();
+  });
+});

@@ -118,7 +118,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--lr <rate>', 'learning rate (default 1e-3; fine-tune phase two 1e-4)', positiveNumber('--lr'))
     .option(
       '--lr-mult <x>',
-      'fine-tune: the earliest unfrozen stage learns x times slower than the last',
+      'fine-tune: rates spread from lr/x (earliest unfrozen stage) to lr (the head)',
       positiveNumber('--lr-mult'),
     )
     .option(
