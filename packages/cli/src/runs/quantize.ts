@@ -1,0 +1,85 @@
+import * as tfc from '@tensorflow/tfjs-core';
+
+/** Weight quantisation for export, in the layout tfjs's `decodeWeights` reads. */
+export type Quantization = 'float16' | 'uint8';
+
+/** IEEE 754 half precision from single precision, round to nearest even. */
+function toHalf(value: number): number {
+  const f32 = new Float32Array([value]);
+  const x = new Uint32Array(f32.buffer)[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / NaN
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow → inf
+  if (e <= 0) {
+    if (e < -10) return sign; // underflow → 0
+    mant = (mant | 0x800000) >>> (1 - e);
+    if (mant & 0x1000 && mant & 0x2fff) mant += 0x2000;
+    return sign | (mant >>> 13);
+  }
+  if (mant & 0x1000 && mant & 0x2fff) {
+    mant += 0x2000;
+    if (mant & 0x800000) {
+      mant = 0;
+      e += 1;
+      if (e >= 0x1f) return sign | 0x7c00;
+    }
+  }
+  return sign | (e << 10) | (mant >>> 13);
+}
+
+/**
+ * Re-encodes float32 weights as float16 (half the size, ~3 significant digits) or uint8 with a
+ * per-tensor affine scale (a quarter of the size), recording the quantisation in the manifest
+ * entries so plain `tf.loadLayersModel` dequantises on load.
+ */
+export function quantizeWeights(
+  specs: tfc.io.WeightsManifestEntry[],
+  data: ArrayBuffer,
+  dtype: Quantization,
+): { specs: tfc.io.WeightsManifestEntry[]; data: Uint8Array } {
+  const parts: Uint8Array[] = [];
+  const out: tfc.io.WeightsManifestEntry[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    if (spec.dtype !== 'float32' || spec.quantization) {
+      const bytes = spec.dtype === 'float32' || spec.dtype === 'int32' ? 4 : 1;
+      parts.push(new Uint8Array(data, offset, size * bytes));
+      out.push(spec);
+      offset += size * bytes;
+      continue;
+    }
+    const values = new Float32Array(data.slice(offset, offset + size * 4));
+    offset += size * 4;
+    if (dtype === 'float16') {
+      const half = new Uint16Array(size);
+      for (let i = 0; i < size; i++) half[i] = toHalf(values[i]!);
+      parts.push(new Uint8Array(half.buffer));
+      out.push({ ...spec, quantization: { dtype: 'float16' } });
+    } else {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of values) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (size === 0) min = max = 0;
+      const scale = max > min ? (max - min) / 255 : 1;
+      const q = new Uint8Array(size);
+      for (let i = 0; i < size; i++) q[i] = Math.round((values[i]! - min) / scale);
+      parts.push(q);
+      out.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
+    }
+  }
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const joined = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    joined.set(p, at);
+    at += p.byteLength;
+  }
+  return { specs: out, data: joined };
+}
