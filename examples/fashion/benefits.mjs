@@ -30,7 +30,7 @@ const ks = quick ? [5] : [5, 20, 100];
 const seeds = quick ? [0] : [0, 1, 2];
 const EPOCHS = quick
   ? { scratch: 10, fe: 60, headFt: 30, ft: 4 }
-  : { scratch: 20, fe: 60, headFt: 30, ft: 8 };
+  : { scratch: 15, fe: 60, headFt: 30, ft: 8 };
 const FE_LR = 1e-2;
 
 await tfc.setBackend('wasm');

@@ -781,9 +781,11 @@ export class Classifier {
           ? async () => {
               let lossSum = 0;
               let correct = 0;
-              for (let start = 0; start < validation.length; start += batchSize) {
+              // inference only: batches larger than training's cost no memory for gradients
+              const evalBatch = Math.max(batchSize, 64);
+              for (let start = 0; start < validation.length; start += evalBatch) {
                 const [s, c] = tfc.tidy(() => {
-                  const n = Math.min(batchSize, validation.length - start);
+                  const n = Math.min(evalBatch, validation.length - start);
                   const x = tfc.slice(valPixels, [start, 0, 0, 0], [n, -1, -1, -1]) as tfc.Tensor4D;
                   const y = tfc.slice(valY, [start], [n]) as tfc.Tensor1D;
                   const probs = this.head.forward(

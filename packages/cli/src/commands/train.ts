@@ -254,7 +254,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     if (unknown.length > 0)
       throw new DatasetError(`${flags.val} has classes the training data lacks: ${unknown.join(', ')}`);
   }
-  const active = await startRuntime(flags.backend, false);
+  const active = await startRuntime(flags.backend, true); // the summary below names the backend
   const warn = (m: string) => say(`graft: warning: ${m}`);
   const trainSet = await loadDataset(scanned, { strict: flags.strict, warn, pixelLimit: flags.maxPixels });
   const valSet = scannedVal

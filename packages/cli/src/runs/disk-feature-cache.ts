@@ -27,6 +27,9 @@ export class DiskFeatureCache implements FeatureCache {
   }
 
   async set(key: string, features: Float32Array): Promise<void> {
-    await writeFileAtomic(this.pathOf(key), new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+    await writeFileAtomic(
+      this.pathOf(key),
+      new Uint8Array(features.buffer, features.byteOffset, features.byteLength),
+    );
   }
 }

@@ -32,7 +32,8 @@ export function folderSaveHandler(
     await replaceFolderAtomic(dir, async (temp) => {
       await writeFile(join(temp, MODEL_FILES.weights), weights);
       await writeFile(join(temp, MODEL_FILES.json), JSON.stringify(modelJson));
-      if (manifest) await writeFile(join(temp, MODEL_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+      if (manifest)
+        await writeFile(join(temp, MODEL_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
       for (const [name, data] of Object.entries(extraFiles)) await writeFile(join(temp, name), data);
     });
     return { modelArtifactsInfo: tfc.io.getModelArtifactsInfoForJSON(artifacts) };
@@ -49,7 +50,9 @@ export function folderLoadHandler(dir: string): tfc.io.IOHandler {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         throw new Error(
-          code === 'ENOENT' ? `${dir} has no ${MODEL_FILES.json}: not a model folder` : `${join(dir, MODEL_FILES.json)} is not valid JSON`,
+          code === 'ENOENT'
+            ? `${dir} has no ${MODEL_FILES.json}: not a model folder`
+            : `${join(dir, MODEL_FILES.json)} is not valid JSON`,
         );
       }
       const specs: tfc.io.WeightsManifestEntry[] = [];
@@ -64,7 +67,9 @@ export function folderLoadHandler(dir: string): tfc.io.IOHandler {
           }
         }
       }
-      const weightData = tfc.io.concatenateArrayBuffers(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
+      const weightData = tfc.io.concatenateArrayBuffers(
+        buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer),
+      );
       return tfc.io.getModelArtifactsForJSON(json, async () => [specs, weightData]);
     },
   };

@@ -1,4 +1,4 @@
-import * as tfc from '@tensorflow/tfjs-core';
+import type * as tfc from '@tensorflow/tfjs-core';
 
 /** Weight quantisation for export, in the layout tfjs's `decodeWeights` reads. */
 export type Quantization = 'float16' | 'uint8';

@@ -1,5 +1,5 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { MODEL_FILES } from './model-files.js';
@@ -64,5 +64,7 @@ export function resolveModelDir(runOrModel: string): string {
   const inRun = join(runOrModel, RUN_FILES.model);
   if (existsSync(join(inRun, MODEL_FILES.json))) return inRun;
   if (existsSync(join(runOrModel, MODEL_FILES.json))) return runOrModel;
-  throw new Error(`${runOrModel} is neither a run folder (with model/${MODEL_FILES.json}) nor a model folder (with ${MODEL_FILES.json})`);
+  throw new Error(
+    `${runOrModel} is neither a run folder (with model/${MODEL_FILES.json}) nor a model folder (with ${MODEL_FILES.json})`,
+  );
 }
