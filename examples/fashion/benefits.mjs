@@ -10,7 +10,7 @@
 //   pnpm experiment:benefits            k ∈ {5, 20, 100}, 3 seeds (writes docs/benefits.md + SVGs)
 //   pnpm experiment:benefits --quick    k = 5, 1 seed, fewer epochs; checks feature extraction beats scratch
 import '@tensorflow/tfjs-backend-wasm';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,11 @@ import sharp from 'sharp';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'from-results': { type: 'string' },
+  },
 });
 const quick = args.quick;
 const ks = quick ? [5] : [5, 20, 100];
@@ -142,9 +146,12 @@ async function run(method, k, seed) {
 }
 
 const methods = ['scratch', 'feature extraction', 'fine-tuning'];
-const results = [];
+let results = [];
 const t0 = Date.now();
-for (const k of ks) {
+// --from-results rewrites the docs from a saved run without training again
+const saved = args['from-results'] ? JSON.parse(readFileSync(args['from-results'], 'utf8')) : null;
+if (saved) results = saved.results;
+for (const k of saved ? [] : ks) {
   for (const seed of seeds) {
     for (const method of methods) {
       const r = await run(method, k, seed);
@@ -155,7 +162,7 @@ for (const k of ks) {
     }
   }
 }
-const wall = (Date.now() - t0) / 1000;
+const wall = saved ? saved.wallSeconds : (Date.now() - t0) / 1000;
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs) =>
@@ -198,6 +205,7 @@ const byK = lineChart(
   'test accuracy vs labelled images per class (k = 5, 20, 100)',
   methods.map((m) => ({ name: m, values: ks.map((k) => at(m, k).accuracy), colour: colours[m] })),
   'accuracy',
+  [`k = ${ks[0]}`, `k = ${ks.at(-1)}`],
 );
 const kCurve = 20;
 const curves = lineChart(
@@ -243,8 +251,12 @@ const faster = ks
   )
   .join('; ');
 const better = ks.map((k) => {
-  const best = Math.max(at('feature extraction', k).accuracy, at('fine-tuning', k).accuracy);
-  return { k, ok: best > at('scratch', k).accuracy };
+  const transfer = [at('feature extraction', k), at('fine-tuning', k)].sort(
+    (a, b) => b.accuracy - a.accuracy,
+  )[0];
+  const scratch = at('scratch', k);
+  const gap = transfer.accuracy - scratch.accuracy;
+  return { k, ok: gap > 0, noise: Math.abs(gap) < Math.max(transfer.std, scratch.std), gap };
 });
 const md = `# The benefits of transfer learning, measured
 
@@ -276,7 +288,17 @@ ${table}
    ${scratchBestK === undefined ? `Training from scratch does not reach feature extraction's k=5 accuracy even with k=${ks.at(-1)}.` : `Scratch needs k=${scratchBestK} to match feature extraction at k=5.`}
 2. **Faster convergence** — ${claim(ks.every((k) => at('feature extraction', k).secondsTo90 < at('scratch', k).secondsTo90))} in wall time to 90% of final accuracy. ${faster}.
    (Feature-extraction epochs cost almost nothing once the features are cached; that is where most of its speed comes from.)
-3. **Better accuracy** — ${better.map((b) => `k=${b.k} ${claim(b.ok)}`).join(', ')}: best transfer method vs scratch at the same k.
+3. **Better accuracy** — ${better.map((b) => `k=${b.k} ${claim(b.ok)}${b.noise ? ' (within one standard deviation: not a real difference)' : ''}`).join(', ')}: best transfer method vs scratch at the same k (gaps ${better.map((b) => `${b.gap >= 0 ? '+' : ''}${(b.gap * 100).toFixed(1)} points`).join(', ')}).
+
+## Reading the numbers
+
+The pretrained backbone helps most when labels are scarcest, and costs almost nothing to train
+on. With 100 images per class, training the same network from scratch is far better here: this
+demo backbone learned five garment classes (domain A) and its features describe sandals, bags and
+boots poorly — transfer is only as good as the overlap between the source and the target task.
+Fine-tuning recovers part of the gap; unfreezing more than conv5, or a backbone pretrained on more
+varied data (ImageNet ResNet50 for real photos), is what closes it. Every number above comes from
+the run this page was written by; \`benefits-results.json\` has each run's learning curve.
 `;
 writeFileSync(join(docs, 'benefits.md'), md);
 writeFileSync(

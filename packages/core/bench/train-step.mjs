@@ -24,7 +24,13 @@ async function msPerImage(backend) {
   const model = buildResNet50({ widthDivisor: 8, inputShape: [32, 32, 3] });
   const spec = { ...getModel('resnet50'), inputSize: [32, 32] };
   const clf = createClassifier({ backbone: { model, spec }, classes: ['a', 'b', 'c', 'd', 'e'] });
-  await clf.fit(data.slice(0, 64), { strategy: 'fine-tune', freeze: 0, trainBatchNorm: true, epochs: 1, batchSize: 64 }); // warm-up
+  await clf.fit(data.slice(0, 64), {
+    strategy: 'fine-tune',
+    freeze: 0,
+    trainBatchNorm: true,
+    epochs: 1,
+    batchSize: 64,
+  }); // warm-up
   const t = performance.now();
   await clf.fit(data, { strategy: 'fine-tune', freeze: 0, trainBatchNorm: true, epochs: 1, batchSize: 64 });
   const ms = (performance.now() - t) / images;
@@ -34,8 +40,12 @@ async function msPerImage(backend) {
 
 const wasm = await msPerImage('wasm');
 const cpu = await msPerImage('cpu');
-console.log(`\nFine-tuning every layer of ResNet50 / 8 at 32×32, batch 64, ${images} images, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`);
+console.log(
+  `\nFine-tuning every layer of ResNet50 / 8 at 32×32, batch 64, ${images} images, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`,
+);
 console.log('| backend | ms per image | images/s | vs cpu |');
 console.log('|---|---:|---:|---:|');
 console.log(`| cpu (pure JS) | ${cpu.toFixed(1)} | ${(1000 / cpu).toFixed(1)} | 1.00× |`);
-console.log(`| wasm + Graft's Conv2DBackpropFilter | ${wasm.toFixed(1)} | ${(1000 / wasm).toFixed(1)} | ${(cpu / wasm).toFixed(2)}× |`);
+console.log(
+  `| wasm + Graft's Conv2DBackpropFilter | ${wasm.toFixed(1)} | ${(1000 / wasm).toFixed(1)} | ${(cpu / wasm).toFixed(2)}× |`,
+);

@@ -17,7 +17,12 @@ interface Series {
 }
 
 /** A small self-contained SVG line chart. */
-export function lineChart(title: string, series: Series[], yLabel: string): string {
+export function lineChart(
+  title: string,
+  series: Series[],
+  yLabel: string,
+  xLabels?: readonly [string, string],
+): string {
   const width = 420;
   const height = 220;
   const pad = { l: 46, r: 10, t: 24, b: 30 };
@@ -55,7 +60,7 @@ export function lineChart(title: string, series: Series[], yLabel: string): stri
   return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">
 <rect x="${pad.l}" y="${pad.t}" width="${width - pad.l - pad.r}" height="${height - pad.t - pad.b}" fill="#fafafa" stroke="#ccc"/>
 <text x="4" y="${pad.t + 8}" font-size="11">${hi.toFixed(3)}</text><text x="4" y="${height - pad.b}" font-size="11">${lo.toFixed(3)}</text>
-<text x="${pad.l}" y="${height - 8}" font-size="11">epoch 1</text><text x="${width - pad.r - 50}" y="${height - 8}" font-size="11">epoch ${n}</text>
+<text x="${pad.l}" y="${height - 8}" font-size="11">${esc(xLabels?.[0] ?? 'epoch 1')}</text><text x="${width - pad.r - 50}" y="${height - 8}" font-size="11">${esc(xLabels?.[1] ?? `epoch ${n}`)}</text>
 <text x="4" y="${height / 2}" font-size="11" transform="rotate(-90 10 ${height / 2})">${esc(yLabel)}</text>
 ${legend}${paths}</svg></figure>`;
 }
