@@ -79,7 +79,9 @@ describe('graft zoo', () => {
   it('pull of an unknown model or variant is an error naming what exists', async () => {
     const r = await graft(['zoo', 'pull', 'resnet5'], env());
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/unknown model 'resnet5': the zoo has resnet50, resnet50-mini-fashion, thin64, thin16/);
+    expect(r.stderr).toMatch(
+      /unknown model 'resnet5': the zoo has resnet50, resnet50-mini-fashion, thin64, thin16/,
+    );
     const v = await graft(['zoo', 'pull', 'thin16', '--weights', 'places365'], env());
     expect(v.status).toBe(2);
     expect(v.stderr).toContain("thin16 has no 'places365' weights (it has imagenet)");
