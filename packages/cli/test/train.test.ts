@@ -10,7 +10,7 @@ const COLOURS: Record<string, [number, number, number]> = {
   green: [40, 200, 60],
   blue: [40, 60, 220],
 };
-const base = (_home: string) => [
+const BASE = [
   '--model',
   'thin16',
   '--weights',
@@ -63,7 +63,7 @@ beforeAll(async () => {
 describe('graft train', () => {
   it('writes a complete run folder and report, skipping bad files with reasons', async () => {
     const out = join(tempDir(), 'run');
-    const r = await graft(['train', data, ...base(home), '--epochs', '6', '--lr', '0.01', '--out', out], {
+    const r = await graft(['train', data, ...BASE, '--epochs', '6', '--lr', '0.01', '--out', out], {
       GRAFT_HOME: home,
     });
     expect(r.stderr).toMatch(/graft: backend wasm; model thin16/);
@@ -132,10 +132,9 @@ describe('graft train', () => {
       expect(report, text).toContain(text);
     }
     // a second run on the same images does not run the backbone
-    const again = await graft(
-      ['train', data, ...base(home), '--epochs', '1', '--out', join(tempDir(), 'run2')],
-      { GRAFT_HOME: home },
-    );
+    const again = await graft(['train', data, ...BASE, '--epochs', '1', '--out', join(tempDir(), 'run2')], {
+      GRAFT_HOME: home,
+    });
     expect(again.status).toBe(0);
     expect(again.stderr).toMatch(/backbone ran on 0 image\(s\); 27 feature vector\(s\) came from the cache/);
   });
@@ -144,7 +143,7 @@ describe('graft train', () => {
     const out = join(tempDir(), 'run');
     expect(
       (
-        await graft(['train', data, ...base(home), '--epochs', '8', '--lr', '0.01', '--out', out], {
+        await graft(['train', data, ...BASE, '--epochs', '8', '--lr', '0.01', '--out', out], {
           GRAFT_HOME: home,
         })
       ).status,
@@ -169,7 +168,7 @@ describe('graft train', () => {
 
   it('prints only JSON events on stdout with --json, ending with the summary', async () => {
     const r = await graft(
-      ['train', data, ...base(home), '--epochs', '2', '--json', '--out', join(tempDir(), 'run')],
+      ['train', data, ...BASE, '--epochs', '2', '--json', '--out', join(tempDir(), 'run')],
       { GRAFT_HOME: home },
     );
     expect(r.status).toBe(0);
@@ -193,7 +192,7 @@ describe('graft train', () => {
       [
         'train',
         data,
-        ...base(home),
+        ...BASE,
         '--strategy',
         'fine-tune',
         '--freeze',
@@ -224,43 +223,33 @@ describe('graft train', () => {
 
 describe('graft train refuses what cannot be trained on, before any compute', () => {
   it('a missing folder, one class, a class with no images', async () => {
-    const missing = await graft(['train', '/no/such/folder', ...base(home)]);
+    const missing = await graft(['train', '/no/such/folder', ...BASE]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('graft: error: /no/such/folder: no such file or folder');
 
     const one = tempDir();
     mkdirSync(join(one, 'only'), { recursive: true });
     await writeImage(join(one, 'only', 'a.png'), [1, 2, 3]);
-    const r1 = await graft(['train', one, ...base(home)]);
+    const r1 = await graft(['train', one, ...BASE]);
     expect(r1.status).toBe(1);
     expect(r1.stderr).toMatch(/has only one class \(only\): a classifier needs at least two/);
 
     mkdirSync(join(one, 'empty'));
     writeFileSync(join(one, 'empty', 'x.txt'), 'x');
-    const r2 = await graft(['train', one, ...base(home)]);
+    const r2 = await graft(['train', one, ...BASE]);
     expect(r2.status).toBe(1);
     expect(r2.stderr).toContain(`class folder ${join(one, 'empty')} has no images`);
     expect(r2.stderr).not.toContain('backend');
   });
 
   it('--strict stops at the first bad image, naming it; a too-large image is skipped', async () => {
-    const r = await graft(['train', data, ...base(home), '--strict']);
+    const r = await graft(['train', data, ...BASE, '--strict']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
       /graft: error: .*empty\.png: is empty \(0 bytes\) \(--strict stops at the first bad image\)/,
     );
     const limited = await graft(
-      [
-        'train',
-        data,
-        ...base(home),
-        '--max-pixels',
-        '1500',
-        '--epochs',
-        '1',
-        '--out',
-        join(tempDir(), 'run'),
-      ],
+      ['train', data, ...BASE, '--max-pixels', '1500', '--epochs', '1', '--out', join(tempDir(), 'run')],
       { GRAFT_HOME: home },
     );
     expect(limited.stderr).toMatch(/café ☕\.jpg: is larger than the limit of 1500 pixels/);

@@ -124,6 +124,11 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
   const phaseStart = Date.now();
   const startEpoch = r.startEpoch ?? 1;
   let stepsDone = (startEpoch - 1) * batches;
+  /** Seconds left in the phase at the pace of the steps run in this call (a resumed run skips some). */
+  const etaSeconds = () => {
+    const run = stepsDone - (startEpoch - 1) * batches;
+    return ((Date.now() - phaseStart) / 1000 / Math.max(1, run)) * (totalSteps - stepsDone);
+  };
 
   outer: for (let epoch = startEpoch; epoch <= r.epochs; epoch++) {
     const order = r.rng.shuffle(Array.from({ length: r.examples }, (_, i) => i));
@@ -144,7 +149,6 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
       lossSum += result.lossSum;
       correct += result.correct;
       seen += indices.length;
-      const elapsed = (Date.now() - phaseStart) / 1000;
       const event: ProgressEvent = {
         type: 'batch',
         phase: r.phase,
@@ -155,7 +159,7 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
         loss: lossSum / seen,
         accuracy: correct / seen,
         imagesPerSecond: seen / Math.max(1e-3, (Date.now() - epochStart) / 1000),
-        etaSeconds: (elapsed / (stepsDone - (startEpoch - 1) * batches)) * (totalSteps - stepsDone),
+        etaSeconds: etaSeconds(),
       };
       for (const cb of callbacks) await cb.onBatchEnd?.(event);
     }
@@ -175,7 +179,6 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
       log.val_accuracy = v.accuracy;
     }
     history.epochs.push(log);
-    const elapsed = (Date.now() - phaseStart) / 1000;
     const event: ProgressEvent = {
       type: 'epoch',
       phase: r.phase,
@@ -186,7 +189,7 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
       loss: log.loss,
       accuracy: log.accuracy,
       imagesPerSecond: log.imagesPerSecond,
-      etaSeconds: (elapsed / Math.max(1, stepsDone - (startEpoch - 1) * batches)) * (totalSteps - stepsDone),
+      etaSeconds: etaSeconds(),
       log,
     };
     let stop = false;
