@@ -21,17 +21,20 @@ export function epochLine(log: EpochLog, epochs: number): string {
  * Renders training progress: a bar with images/s and ETA on a terminal, one line per epoch
  * otherwise, or JSON events on stdout with `--json` (and nothing else there).
  */
-export function createTrainingReporter(mode: { json: boolean; tty: boolean }) {
+export function createTrainingReporter(
+  mode: { json: boolean; tty: boolean },
+  out: { stdout: { write(s: string): unknown }; stderr: { write(s: string): unknown } } = process,
+) {
   let lastDraw = 0;
   return (event: ProgressEvent) => {
     if (mode.json) {
       const { log, ...rest } = event;
-      process.stdout.write(`${JSON.stringify(event.type === 'epoch' ? { ...rest, log } : rest)}\n`);
+      out.stdout.write(`${JSON.stringify(event.type === 'epoch' ? { ...rest, log } : rest)}\n`);
       return;
     }
     if (event.type === 'epoch' && event.log) {
-      if (mode.tty) process.stderr.write('\r\x1b[K');
-      process.stderr.write(`${epochLine(event.log, event.epochs)}\n`);
+      if (mode.tty) out.stderr.write('\r\x1b[K');
+      out.stderr.write(`${epochLine(event.log, event.epochs)}\n`);
       return;
     }
     if (!mode.tty) return;
@@ -40,7 +43,7 @@ export function createTrainingReporter(mode: { json: boolean; tty: boolean }) {
     lastDraw = now;
     const width = 24;
     const filled = Math.round((event.batch / event.batches) * width);
-    process.stderr.write(
+    out.stderr.write(
       `\r${event.phase} ${event.epoch}/${event.epochs} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` +
         `${event.batch}/${event.batches} loss ${fmt(event.loss)} acc ${fmt(event.accuracy, 3)} ` +
         `${event.imagesPerSecond.toFixed(1)} img/s ETA ${duration(event.etaSeconds)}\x1b[K`,
