@@ -24,6 +24,7 @@ import { type FeatureCache, featureKey, InMemoryFeatureCache } from './features/
 import { type ClassifierManifest, checkManifest, MANIFEST_FORMAT_VERSION } from './manifest.js';
 import { classificationReport, type EvaluationReport } from './metrics.js';
 import { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';
+import { cacheFrozenPrefix } from './model/frozen-prefix.js';
 import {
   buildWholeModel,
   createHead,
@@ -116,6 +117,11 @@ export interface FitOptions extends TrainOptions {
   freeze?: number | string;
   /** Let unfrozen BatchNormalization layers use batch statistics and update them. Default false. */
   trainBatchNorm?: boolean;
+  /**
+   * Without augmentation, compute the frozen layers' outputs once and run only the unfrozen ones
+   * each step (the same numbers, much less work). Default true; skipped above 1 GB of activations.
+   */
+  cacheFrozenActivations?: boolean;
   /** Discriminative rates: stage rates spread geometrically from lr / lrMult (earliest unfrozen stage) to lr (the head). Default 1. */
   lrMult?: number;
 }
@@ -135,6 +141,8 @@ export interface FineTuneOptions extends Omit<TrainOptions, 'lr'> {
   /** Phase two: rates spread geometrically from lr / lrMult (earliest unfrozen stage) to lr (the head). Default 1. */
   lrMult?: number;
   trainBatchNorm?: boolean;
+  /** As in {@link FitOptions}. Default true. */
+  cacheFrozenActivations?: boolean;
 }
 
 /** What training returns. */
@@ -167,9 +175,13 @@ export interface ClassifierStats {
   backboneImages: number;
   /** Feature vectors found in the cache instead. */
   featureCacheHits: number;
+  /** Bytes of frozen-prefix activations the last fine-tuning phase kept (0: it ran the prefix each step). */
+  frozenActivationBytes: number;
 }
 
 const DEFAULT_FINE_TUNE_FREEZE = 'conv4_block6_out';
+/** Above this, frozen-prefix activations are recomputed each step rather than kept. */
+const FROZEN_CACHE_MAX_BYTES = 1e9;
 
 function infoFromBackbone(options: ClassifierOptions): BackboneInfo {
   const { spec } = options.backbone;
@@ -214,7 +226,7 @@ export class Classifier {
   readonly model: tfl.LayersModel;
   /** The backbone up to the feature layer (inference-time view, shared weights). */
   private readonly featureModel: tfl.LayersModel;
-  readonly stats: ClassifierStats = { backboneImages: 0, featureCacheHits: 0 };
+  readonly stats: ClassifierStats = { backboneImages: 0, featureCacheHits: 0, frozenActivationBytes: 0 };
   private strategy: ClassifierManifest['strategy'] = 'untrained';
   private lastFreeze: number | undefined;
   private lastMetrics: Record<string, number> = {};
@@ -689,7 +701,7 @@ export class Classifier {
   private async trainEndToEnd(
     train: Example[],
     validation: Example[],
-    options: TrainOptions & { trainBatchNorm?: boolean; lrMult?: number },
+    options: TrainOptions & { trainBatchNorm?: boolean; lrMult?: number; cacheFrozenActivations?: boolean },
     rng: Random,
     freeze: number,
     lr: number,
@@ -702,6 +714,15 @@ export class Classifier {
     const size = this.info.inputSize;
     const name = (e: Example) => e.id;
     const trainPixels = aug ? null : toInputBatch(train, size, train.map(name));
+    const prefix =
+      trainPixels && (options.cacheFrozenActivations ?? true)
+        ? tfc.tidy(() => preprocess(trainPixels, this.info.preprocessing))
+        : null;
+    const frozenPrefix = prefix
+      ? cacheFrozenPrefix(this.backbone, freeze, this.info.featureLayer, prefix, FROZEN_CACHE_MAX_BYTES)
+      : null;
+    prefix?.dispose();
+    this.stats.frozenActivationBytes = frozenPrefix?.bytes ?? 0;
     const valPixels = validation.length > 0 ? toInputBatch(validation, size, validation.map(name)) : null;
     const valY =
       validation.length > 0
@@ -762,8 +783,15 @@ export class Classifier {
                 ),
                 0,
               ) as tfc.Tensor4D);
+        const probabilities = frozenPrefix
+          ? () =>
+              this.head.forward(
+                tfc.mean(frozenPrefix.suffix(indices, trainBatchNorm), [1, 2]) as tfc.Tensor2D,
+                dropoutSeed,
+              )
+          : () => forward(batch(), dropoutSeed);
         return this.gradientStep(
-          () => forward(batch(), dropoutSeed),
+          probabilities,
           indices.map((i) => labels[i]!),
           weightTensor,
           allVars,
@@ -817,6 +845,7 @@ export class Classifier {
       return history;
     } finally {
       this.captureState = null;
+      frozenPrefix?.dispose();
       frozen.release();
       for (const o of optimizers) o.dispose();
       tfc.dispose([trainPixels, valPixels, valY, weightTensor].filter((t) => t !== null) as tfc.Tensor[]);

@@ -149,3 +149,36 @@ describe('discriminative learning rates and optimizers', () => {
     clf.dispose();
   });
 });
+
+describe('the frozen-prefix activation cache', () => {
+  it('gives the same training as running the frozen layers every step, for freeze at a block output and mid-block', async () => {
+    for (const freeze of ['conv4_block6_out', 150] as const) {
+      const run = async (cacheFrozenActivations: boolean) => {
+        const clf = createClassifier({
+          backbone: thinBackbone(),
+          classes: ['red', 'green', 'blue'],
+          seed: 1,
+        });
+        await clf.fit(colourImages(4, 1), {
+          strategy: 'fine-tune',
+          freeze,
+          epochs: 2,
+          batchSize: 6,
+          lr: 1e-3,
+          seed: 2,
+          cacheFrozenActivations,
+        });
+        expect(clf.stats.frozenActivationBytes > 0).toBe(cacheFrozenActivations);
+        const w = clf.model.weights.map((v) => v.read().dataSync().slice() as Float32Array);
+        clf.dispose();
+        return w;
+      };
+      const cached = await run(true);
+      const plain = await run(false);
+      let worst = 0;
+      for (const [i, w] of cached.entries())
+        for (const [j, v] of w.entries()) worst = Math.max(worst, Math.abs(v - plain[i]![j]!));
+      expect(worst, String(freeze)).toBeLessThan(1e-4);
+    }
+  });
+});

@@ -1,0 +1,85 @@
+import * as tfc from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+/**
+ * The outputs of a backbone's frozen prefix, computed once for a fixed set of inputs, and a way to
+ * run only the unfrozen suffix from them. Without augmentation the frozen layers see the same
+ * images every epoch and, in inference mode, give the same outputs: running them again each epoch
+ * is wasted work. Only layers `[freeze, …]` run per step.
+ */
+export interface FrozenPrefixCache {
+  /** Runs the suffix for the cached examples at `indices`; returns `featureLayer`'s output. */
+  suffix(indices: number[], training: boolean): tfc.Tensor4D;
+  /** Bytes held by the cached activations. */
+  readonly bytes: number;
+  dispose(): void;
+}
+
+function inboundLayers(layer: tfl.layers.Layer): tfl.layers.Layer[] {
+  const node = (layer as unknown as { inboundNodes: { inboundLayers: tfl.layers.Layer[] }[] })
+    .inboundNodes[0];
+  return node?.inboundLayers ?? [];
+}
+
+/**
+ * Caches what the suffix `model.layers[freeze..]` reads from the prefix, for `inputs` (already
+ * preprocessed), or returns null when that would not pay: nothing frozen, the feature layer not the
+ * model's last, or activations above `maxBytes`.
+ */
+export function cacheFrozenPrefix(
+  model: tfl.LayersModel,
+  freeze: number,
+  featureLayer: string,
+  inputs: tfc.Tensor4D,
+  maxBytes: number,
+): FrozenPrefixCache | null {
+  const layers = model.layers;
+  if (freeze < 2 || layers[layers.length - 1]?.name !== featureLayer) return null;
+  const index = new Map(layers.map((l, i) => [l, i]));
+  const suffix = layers.slice(freeze);
+  const boundary = [
+    ...new Set(suffix.flatMap((l) => inboundLayers(l)).filter((l) => (index.get(l) ?? Infinity) < freeze)),
+  ];
+  if (boundary.length === 0) return null;
+  const perExample = boundary.reduce(
+    (n, l) => n + (l.outputShape as number[]).slice(1).reduce((a, b) => a * (b ?? 0), 1) * 4,
+    0,
+  );
+  const bytes = perExample * inputs.shape[0];
+  if (!(bytes > 0) || bytes > maxBytes) return null;
+
+  const probe = tfl.model({
+    inputs: model.inputs,
+    outputs: boundary.map((l) => l.output as tfl.SymbolicTensor),
+  });
+  const parts: tfc.Tensor[][] = boundary.map(() => []);
+  for (let start = 0; start < inputs.shape[0]; start += 64) {
+    const outs = tfc.tidy(() => {
+      const n = Math.min(64, inputs.shape[0] - start);
+      const x = tfc.slice(inputs, [start, 0, 0, 0], [n, -1, -1, -1]);
+      const y = probe.predict(x);
+      return Array.isArray(y) ? y : [y];
+    });
+    for (const [i, t] of outs.entries()) parts[i]!.push(t);
+  }
+  const cached = new Map(boundary.map((l, i) => [l.name, tfc.concat(parts[i]!, 0)]));
+  for (const list of parts) tfc.dispose(list);
+
+  return {
+    bytes,
+    suffix(indices, training) {
+      return tfc.tidy(() => {
+        const values = new Map<string, tfc.Tensor>();
+        for (const [name, t] of cached) values.set(name, tfc.gather(t, indices));
+        for (const layer of suffix) {
+          const ins = inboundLayers(layer).map((l) => values.get(l.name)!);
+          values.set(layer.name, layer.apply(ins.length === 1 ? ins[0]! : ins, { training }) as tfc.Tensor);
+        }
+        return values.get(featureLayer) as tfc.Tensor4D;
+      });
+    },
+    dispose() {
+      tfc.dispose([...cached.values()]);
+    },
+  };
+}
