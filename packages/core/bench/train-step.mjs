@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// pnpm bench (core): one fine-tuning run of a thin ResNet50 (widths / 8, 32×32, every layer
-// trainable, batch 64) on the pure-JS cpu backend and on the wasm backend — which can train
-// convolutions only because @graft/core registers Conv2DBackpropFilter for it — side by side.
+// pnpm bench (core), side by side in one run on a thin ResNet50 (widths / 8, 32×32, batch 64):
+//  1. fine-tuning every layer on the pure-JS cpu backend and on wasm, which can train
+//     convolutions only because @graft/core registers Conv2DBackpropFilter for it;
+//  2. fine-tuning conv5 only on wasm, recomputing the frozen prefix every step or keeping its
+//     activations (cacheFrozenActivations).
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { cpus } from 'node:os';
@@ -10,6 +12,7 @@ import { buildResNet50, getModel } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 
 const images = Number(process.env.BENCH_IMAGES ?? 128);
+const epochs = 3;
 const data = Array.from({ length: images }, (_, i) => ({
   pixels: Uint8Array.from({ length: 32 * 32 * 3 }, (_, j) => (i * 7 + j * 13) % 256),
   width: 32,
@@ -18,34 +21,37 @@ const data = Array.from({ length: images }, (_, i) => ({
   id: String(i),
 }));
 
-async function msPerImage(backend) {
+/** Milliseconds per image per epoch, after a warm-up fit. */
+async function msPerImage(backend, options, runEpochs = epochs) {
   await tfc.setBackend(backend);
   tfc.enableProdMode();
   const model = buildResNet50({ widthDivisor: 8, inputShape: [32, 32, 3] });
   const spec = { ...getModel('resnet50'), inputSize: [32, 32] };
   const clf = createClassifier({ backbone: { model, spec }, classes: ['a', 'b', 'c', 'd', 'e'] });
-  await clf.fit(data.slice(0, 64), {
-    strategy: 'fine-tune',
-    freeze: 0,
-    trainBatchNorm: true,
-    epochs: 1,
-    batchSize: 64,
-  }); // warm-up
+  const fit = (d, e) =>
+    clf.fit(d, { strategy: 'fine-tune', trainBatchNorm: true, epochs: e, batchSize: 64, ...options });
+  await fit(data.slice(0, 64), 1);
   const t = performance.now();
-  await clf.fit(data, { strategy: 'fine-tune', freeze: 0, trainBatchNorm: true, epochs: 1, batchSize: 64 });
-  const ms = (performance.now() - t) / images;
+  await fit(data, runEpochs);
+  const ms = (performance.now() - t) / (runEpochs * images);
   clf.dispose();
   return ms;
 }
 
-const wasm = await msPerImage('wasm');
-const cpu = await msPerImage('cpu');
-console.log(
-  `\nFine-tuning every layer of ResNet50 / 8 at 32×32, batch 64, ${images} images, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`,
-);
-console.log('| backend | ms per image | images/s | vs cpu |');
-console.log('|---|---:|---:|---:|');
-console.log(`| cpu (pure JS) | ${cpu.toFixed(1)} | ${(1000 / cpu).toFixed(1)} | 1.00× |`);
-console.log(
-  `| wasm + Graft's Conv2DBackpropFilter | ${wasm.toFixed(1)} | ${(1000 / wasm).toFixed(1)} | ${(cpu / wasm).toFixed(2)}× |`,
-);
+const conv5 = { freeze: 'conv4_block6_out' };
+const recomputed = await msPerImage('wasm', { ...conv5, cacheFrozenActivations: false });
+const kept = await msPerImage('wasm', { ...conv5, cacheFrozenActivations: true });
+const wasm = await msPerImage('wasm', { freeze: 0 });
+const cpu = await msPerImage('cpu', { freeze: 0 }, 1);
+
+const row = (name, ms, base) =>
+  `| ${name} | ${ms.toFixed(2)} | ${(1000 / ms).toFixed(1)} | ${(base / ms).toFixed(2)}× |`;
+console.log(`\n${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, ${images} images, batch 64`);
+console.log('\nFine-tuning every layer of ResNet50 / 8 at 32×32');
+console.log('| backend | ms per image per epoch | images/s | vs cpu |\n|---|---:|---:|---:|');
+console.log(row('cpu (pure JS), 1 epoch', cpu, cpu));
+console.log(row(`wasm + Graft's Conv2DBackpropFilter, ${epochs} epochs`, wasm, cpu));
+console.log(`\nFine-tuning conv5 only (freeze conv4_block6_out) on wasm, ${epochs} epochs`);
+console.log('| frozen prefix | ms per image per epoch | images/s | vs recomputing |\n|---|---:|---:|---:|');
+console.log(row('recomputed every step', recomputed, recomputed));
+console.log(row('activations kept (cacheFrozenActivations)', kept, recomputed));
