@@ -8,7 +8,8 @@ import { loadBackbone } from './load.js';
 /**
  * Writes a zoo model with its weights as a self-contained TF.js layers folder (model.json, shards,
  * graft-backbone.json with a SHA-256 per shard) for a web app to host (`graft zoo export`).
- * Without the top the input size is left open, so the web side can pick its own.
+ * The input shape is the model's default: open for resnet50 without the top (the web side picks
+ * its own size), fixed for models built at one size.
  */
 export async function exportBackbone(
   id: string,
