@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LabeledImage } from '@graft/core';
-import { decodeImageFile, ImageDecodeError } from '../images/decode.js';
+import { decodeFiles } from '../images/decode-many.js';
 import { DatasetError, type ScannedDataset } from './scan.js';
 
 /** What `data.json` records about one file. */
@@ -26,18 +26,24 @@ export async function loadDataset(
   scanned: ScannedDataset,
   options: { strict?: boolean; warn?: (message: string) => void; pixelLimit?: number } = {},
 ): Promise<LoadedDataset> {
-  const out: LoadedDataset = { images: [], hashes: new Map(), skipped: [...scanned.skipped] };
-  for (const file of scanned.files) {
-    try {
-      const image = await decodeImageFile(file.path, options.pixelLimit);
-      out.images.push({ ...image, label: file.label, id: file.path });
-      out.hashes.set(file.path, createHash('sha256').update(image.pixels).digest('hex'));
-    } catch (err) {
-      if (!(err instanceof ImageDecodeError)) throw err;
-      if (options.strict) throw new DatasetError(`${err.message} (--strict stops at the first bad image)`);
-      out.skipped.push({ path: file.path, reason: err.reason });
-      options.warn?.(`skipped ${err.message}`);
-    }
+  const decoded = await decodeFiles(
+    scanned.files.map((f) => f.path),
+    {
+      pixelLimit: options.pixelLimit,
+      onBad: (err) => {
+        if (options.strict) throw new DatasetError(`${err.message} (--strict stops at the first bad image)`);
+        options.warn?.(`skipped ${err.message}`);
+      },
+    },
+  );
+  const out: LoadedDataset = {
+    images: [],
+    hashes: new Map(),
+    skipped: [...scanned.skipped, ...decoded.skipped.map((s) => ({ path: s.file, reason: s.reason }))],
+  };
+  for (const { file, index, image } of decoded.images) {
+    out.images.push({ ...image, label: scanned.files[index]!.label, id: file });
+    out.hashes.set(file, createHash('sha256').update(image.pixels).digest('hex'));
   }
   for (const label of scanned.classes) {
     if (!out.images.some((i) => i.label === label)) {
