@@ -41,6 +41,12 @@ export {
   type FeatureExtractor,
   type FeatureExtractorOptions,
 } from './features/extractor.js';
+export {
+  MODEL_FILES,
+  type ModelFolderFiles,
+  modelFolderFiles,
+  modelFolderLoadHandler,
+} from './io/model-folder.js';
 export { type ClassifierManifest, checkManifest, MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { type ClassMetrics, classificationReport, type EvaluationReport } from './metrics.js';
 export { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';
