@@ -1,5 +1,23 @@
 /**
- * @graft/web — the `<graft-trainer>` web component.
+ * @graft/web — `<graft-trainer>`, an embeddable web component that trains image classifiers in the
+ * browser (WebGPU → WebGL → wasm → cpu, in a Web Worker). Importing this module defines the element.
  * @packageDocumentation
  */
-export {};
+import { GraftTrainer } from './trainer-element.js';
+
+export { type ImageLike, toPixels } from './image.js';
+export type {
+  BackendName,
+  BackendPreference,
+  EngineInfo,
+  ModelFiles,
+  ModelReady,
+  Pixels,
+  TrainedSummary,
+  TrainingPoint,
+  WidgetTrainOptions,
+} from './protocol.js';
+export { GraftTrainer, type GraftTrainerEventMap, type ModelSource } from './trainer-element.js';
+export { readZip, writeZip } from './zip.js';
+
+if (!customElements.get('graft-trainer')) customElements.define('graft-trainer', GraftTrainer);

@@ -25,7 +25,7 @@ export const resnet50MiniFashion: ModelSpec = {
       description:
         'Fashion-MNIST domain A (T-shirt/top, Trouser, Pullover, Dress, Coat), trained by examples/fashion/pretrain-mini.mjs',
       bundled: {
-        location: new URL('../../assets/resnet50-mini-fashion/', import.meta.url).href,
+        location: new URL(/* @vite-ignore */ '../../assets/resnet50-mini-fashion/', import.meta.url).href,
         shards: [
           {
             path: 'group1-shard1of1.bin',
