@@ -12,7 +12,10 @@ describe('changesets', () => {
     const text = readFileSync(join(dir, file), 'utf8');
     // a formatter once turned the front matter into a Markdown heading; changesets then ignored it
     const match = /^---\n((?:"[^"]+": (?:major|minor|patch)\n)+)---\n\n\S/.exec(text);
-    expect(match, `${file} must start with ---, "package": bump lines, ---, a blank line, a summary`).not.toBeNull();
+    expect(
+      match,
+      `${file} must start with ---, "package": bump lines, ---, a blank line, a summary`,
+    ).not.toBeNull();
     for (const line of match[1].trim().split('\n')) expect(packages).toContain(line.split('"')[1]);
   });
 });
