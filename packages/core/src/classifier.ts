@@ -20,11 +20,17 @@ import {
   validateTrainingSet,
 } from './data/dataset.js';
 import type { RgbImage } from './data/image.js';
+import { type AcceleratedRunner, type BackboneAccelerator, weightsKeyOf } from './features/accelerator.js';
 import { type FeatureCache, featureKey, InMemoryFeatureCache } from './features/cache.js';
 import { type ClassifierManifest, checkManifest, MANIFEST_FORMAT_VERSION } from './manifest.js';
 import { classificationReport, type EvaluationReport } from './metrics.js';
 import { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';
-import { cacheFrozenPrefix } from './model/frozen-prefix.js';
+import {
+  cacheFrozenPrefix,
+  type FrozenPrefixCache,
+  frozenPrefixFromActivations,
+  planFrozenPrefix,
+} from './model/frozen-prefix.js';
 import {
   buildWholeModel,
   createHead,
@@ -234,6 +240,15 @@ export class Classifier {
   private captureState: (() => Promise<TrainingState>) | null = null;
   /** Where features are kept between fits; replace it with a persistent one (disk, IndexedDB). */
   featureCache: FeatureCache = new InMemoryFeatureCache();
+  /**
+   * Runs the frozen backbone (features; the frozen prefix when fine-tuning) on a faster engine,
+   * e.g. ONNX Runtime in Node; null (default) keeps everything in tfjs.
+   */
+  accelerator: BackboneAccelerator | null = null;
+  /** Compiled frozen parts, by outputs and mode; cleared whenever backbone weights change. */
+  private readonly runners = new Map<string, Promise<AcceleratedRunner | null>>();
+  /** The backbone's weights differ from `info.weights` (fine-tuned): cached features do not apply. */
+  private backboneChanged = false;
 
   /** @internal use {@link createClassifier} or {@link loadClassifier} */
   constructor(
@@ -401,7 +416,34 @@ export class Classifier {
 
   /** Frees the backbone, the head and everything built on them. */
   dispose(): void {
+    this.releaseRunners();
     this.model.dispose();
+  }
+
+  /** @internal loadClassifier marks a fine-tuned model: its features are not the pretrained ones. */
+  markBackboneChanged(): void {
+    this.backboneChanged = true;
+    this.releaseRunners();
+  }
+
+  private releaseRunners(): void {
+    for (const runner of this.runners.values()) void runner.then((r) => r?.dispose()).catch(() => {});
+    this.runners.clear();
+  }
+
+  /** The accelerated frozen backbone for these outputs, compiled once; null without an accelerator. */
+  private runnerFor(outputs: string[], mode: 'pooled' | 'nhwc'): Promise<AcceleratedRunner | null> {
+    const accelerator = this.accelerator;
+    if (!accelerator) return Promise.resolve(null);
+    const key = `${mode}:${outputs.join(',')}`;
+    let runner = this.runners.get(key);
+    if (!runner) {
+      runner = weightsKeyOf(this.backbone, outputs).then((weightsKey) =>
+        accelerator.prepare(this.backbone, { outputs, mode, inputSize: this.info.inputSize, weightsKey }),
+      );
+      this.runners.set(key, runner);
+    }
+    return runner;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -427,7 +469,30 @@ export class Classifier {
   ): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     const k = this.classes.length;
+    const runner = images.length > 0 ? await this.runnerFor([this.info.featureLayer], 'pooled') : null;
     for (let start = 0; start < images.length; start += batchSize) {
+      if (runner) {
+        // the backbone on the accelerator, the head in tfjs
+        const inputs = tfc.tidy(() =>
+          preprocess(
+            toInputBatch(
+              images.slice(start, start + batchSize),
+              this.info.inputSize,
+              names?.slice(start, start + batchSize),
+            ),
+            this.info.preprocessing,
+          ),
+        );
+        const pixels = (await inputs.data()) as Float32Array;
+        const n = inputs.shape[0];
+        inputs.dispose();
+        const [features] = await runner.run(pixels, n);
+        const probs = tfc.tidy(() => this.head.forward(tfc.tensor2d(features!, [n, features!.length / n])));
+        const data = (await probs.data()) as Float32Array;
+        probs.dispose();
+        for (let i = 0; i < n; i++) out.push(data.slice(i * k, (i + 1) * k));
+        continue;
+      }
       const probs = tfc.tidy(() => {
         const batch = toInputBatch(
           images.slice(start, start + batchSize),
@@ -472,7 +537,7 @@ export class Classifier {
           layer: this.info.featureLayer,
           view: aug ? `${augTag}:v${v}` : 'original',
         });
-        const cached = await this.featureCache.get(key);
+        const cached = this.backboneChanged ? undefined : await this.featureCache.get(key);
         const row = v * examples.length + i;
         if (cached && cached.length === f) {
           data.set(cached, row * f);
@@ -480,10 +545,11 @@ export class Classifier {
         } else missing.push({ row, example: e, view: v, key });
       }
     }
-    const batchSize = 16;
+    const runner = missing.length > 0 ? await this.runnerFor([this.info.featureLayer], 'pooled') : null;
+    const batchSize = runner ? 32 : 16;
     for (let start = 0; start < missing.length; start += batchSize) {
       const chunk = missing.slice(start, start + batchSize);
-      const pooled = tfc.tidy(() => {
+      const inputs = tfc.tidy(() => {
         const batch = aug
           ? tfc.concat(
               chunk.map((m) => augmentImage(m.example, size, aug, new Random(hashSeed(m.key)))),
@@ -494,18 +560,24 @@ export class Classifier {
               size,
               chunk.map((m) => m.example.id),
             );
-        const out = this.featureModel.predict(
-          preprocess(batch as tfc.Tensor4D, this.info.preprocessing),
-        ) as tfc.Tensor4D;
-        return tfc.mean(out, [1, 2]);
+        return preprocess(batch as tfc.Tensor4D, this.info.preprocessing);
       });
-      const values = (await pooled.data()) as Float32Array;
-      pooled.dispose();
+      let values: Float32Array;
+      if (runner) {
+        const pixels = (await inputs.data()) as Float32Array;
+        inputs.dispose();
+        values = (await runner.run(pixels, chunk.length))[0]!;
+      } else {
+        const pooled = tfc.tidy(() => tfc.mean(this.featureModel.predict(inputs) as tfc.Tensor4D, [1, 2]));
+        inputs.dispose();
+        values = (await pooled.data()) as Float32Array;
+        pooled.dispose();
+      }
       this.stats.backboneImages += chunk.length;
       for (let j = 0; j < chunk.length; j++) {
         const vec = values.slice(j * f, (j + 1) * f);
         data.set(vec, chunk[j]!.row * f);
-        await this.featureCache.set(chunk[j]!.key, vec);
+        if (!this.backboneChanged) await this.featureCache.set(chunk[j]!.key, vec);
       }
     }
     return { views, data };
@@ -698,6 +770,39 @@ export class Classifier {
     }
   }
 
+  /** The frozen prefix's activations for `inputs` (preprocessed), on the accelerator when there is one. */
+  private async frozenPrefixCache(freeze: number, inputs: tfc.Tensor4D): Promise<FrozenPrefixCache | null> {
+    const featureLayer = this.info.featureLayer;
+    const plan = planFrozenPrefix(this.backbone, freeze, featureLayer);
+    if (!plan || plan.bytesPerExample * inputs.shape[0] > FROZEN_CACHE_MAX_BYTES) return null;
+    const runner = await this.runnerFor(
+      plan.boundary.map((l) => l.name),
+      'nhwc',
+    );
+    if (!runner)
+      return cacheFrozenPrefix(this.backbone, freeze, featureLayer, inputs, FROZEN_CACHE_MAX_BYTES);
+    const n = inputs.shape[0];
+    const parts: Float32Array[][] = plan.boundary.map(() => []);
+    for (let start = 0; start < n; start += 32) {
+      const count = Math.min(32, n - start);
+      const slice = tfc.slice(inputs, [start, 0, 0, 0], [count, -1, -1, -1]);
+      const pixels = (await slice.data()) as Float32Array;
+      slice.dispose();
+      for (const [i, out] of (await runner.run(pixels, count)).entries()) parts[i]!.push(out);
+    }
+    const activations = plan.boundary.map((layer, i) => {
+      const shape = [n, ...(layer.outputShape as number[]).slice(1)];
+      const all = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      let at = 0;
+      for (const p of parts[i]!) {
+        all.set(p, at);
+        at += p.length;
+      }
+      return tfc.tensor(all, shape, 'float32');
+    });
+    return frozenPrefixFromActivations(plan, featureLayer, activations);
+  }
+
   private async trainEndToEnd(
     train: Example[],
     validation: Example[],
@@ -718,10 +823,9 @@ export class Classifier {
       trainPixels && (options.cacheFrozenActivations ?? true)
         ? tfc.tidy(() => preprocess(trainPixels, this.info.preprocessing))
         : null;
-    const frozenPrefix = prefix
-      ? cacheFrozenPrefix(this.backbone, freeze, this.info.featureLayer, prefix, FROZEN_CACHE_MAX_BYTES)
-      : null;
+    const frozenPrefix = prefix ? await this.frozenPrefixCache(freeze, prefix) : null;
     prefix?.dispose();
+    this.markBackboneChanged(); // from here on the unfrozen layers train
     this.stats.frozenActivationBytes = frozenPrefix?.bytes ?? 0;
     const valPixels = validation.length > 0 ? toInputBatch(validation, size, validation.map(name)) : null;
     const valY =
@@ -917,5 +1021,6 @@ export async function loadClassifier(source: string | tfc.io.IOHandler): Promise
     weights: manifest.backbone.weights,
   };
   const clf = new Classifier(backbone, info, [...manifest.labels], head, { ...manifest.head }, whole);
+  if (manifest.strategy === 'fine-tune') clf.markBackboneChanged();
   return clf;
 }

@@ -31,6 +31,12 @@ export {
 } from './data/dataset.js';
 export { assertRgbImage, type RgbImage } from './data/image.js';
 export {
+  type AcceleratedRunner,
+  type AcceleratorRequest,
+  type BackboneAccelerator,
+  weightsKeyOf,
+} from './features/accelerator.js';
+export {
   type FeatureCache,
   type FeatureKeyParts,
   featureKey,
@@ -41,6 +47,11 @@ export {
   type FeatureExtractor,
   type FeatureExtractorOptions,
 } from './features/extractor.js';
+export {
+  createOnnxAccelerator,
+  type OnnxAcceleratorOptions,
+  type OrtModule,
+} from './features/onnx-accelerator.js';
 export {
   MODEL_FILES,
   type ModelFolderFiles,

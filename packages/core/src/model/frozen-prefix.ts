@@ -21,6 +21,39 @@ function inboundLayers(layer: tfl.layers.Layer): tfl.layers.Layer[] {
   return node?.inboundLayers ?? [];
 }
 
+/** Where a backbone splits at `freeze`: the layers that run each step and what they read from before. */
+export interface FrozenPrefixPlan {
+  suffix: tfl.layers.Layer[];
+  /** Frozen layers whose outputs the suffix reads. */
+  boundary: tfl.layers.Layer[];
+  /** Bytes of boundary activations per example (float32). */
+  bytesPerExample: number;
+}
+
+/**
+ * The split of `model.layers` at `freeze`, or null when caching would not pay: nothing frozen, or
+ * the feature layer not the model's last.
+ */
+export function planFrozenPrefix(
+  model: tfl.LayersModel,
+  freeze: number,
+  featureLayer: string,
+): FrozenPrefixPlan | null {
+  const layers = model.layers;
+  if (freeze < 2 || layers[layers.length - 1]?.name !== featureLayer) return null;
+  const index = new Map(layers.map((l, i) => [l, i]));
+  const suffix = layers.slice(freeze);
+  const boundary = [
+    ...new Set(suffix.flatMap((l) => inboundLayers(l)).filter((l) => (index.get(l) ?? Infinity) < freeze)),
+  ];
+  if (boundary.length === 0) return null;
+  const bytesPerExample = boundary.reduce(
+    (n, l) => n + (l.outputShape as number[]).slice(1).reduce((a, b) => a * (b ?? 0), 1) * 4,
+    0,
+  );
+  return bytesPerExample > 0 ? { suffix, boundary, bytesPerExample } : null;
+}
+
 /**
  * Caches what the suffix `model.layers[freeze..]` reads from the prefix, for `inputs` (already
  * preprocessed), or returns null when that would not pay: nothing frozen, the feature layer not the
@@ -33,26 +66,13 @@ export function cacheFrozenPrefix(
   inputs: tfc.Tensor4D,
   maxBytes: number,
 ): FrozenPrefixCache | null {
-  const layers = model.layers;
-  if (freeze < 2 || layers[layers.length - 1]?.name !== featureLayer) return null;
-  const index = new Map(layers.map((l, i) => [l, i]));
-  const suffix = layers.slice(freeze);
-  const boundary = [
-    ...new Set(suffix.flatMap((l) => inboundLayers(l)).filter((l) => (index.get(l) ?? Infinity) < freeze)),
-  ];
-  if (boundary.length === 0) return null;
-  const perExample = boundary.reduce(
-    (n, l) => n + (l.outputShape as number[]).slice(1).reduce((a, b) => a * (b ?? 0), 1) * 4,
-    0,
-  );
-  const bytes = perExample * inputs.shape[0];
-  if (!(bytes > 0) || bytes > maxBytes) return null;
-
+  const plan = planFrozenPrefix(model, freeze, featureLayer);
+  if (!plan || plan.bytesPerExample * inputs.shape[0] > maxBytes) return null;
   const probe = tfl.model({
     inputs: model.inputs,
-    outputs: boundary.map((l) => l.output as tfl.SymbolicTensor),
+    outputs: plan.boundary.map((l) => l.output as tfl.SymbolicTensor),
   });
-  const parts: tfc.Tensor[][] = boundary.map(() => []);
+  const parts: tfc.Tensor[][] = plan.boundary.map(() => []);
   for (let start = 0; start < inputs.shape[0]; start += 64) {
     const outs = tfc.tidy(() => {
       const n = Math.min(64, inputs.shape[0] - start);
@@ -62,16 +82,29 @@ export function cacheFrozenPrefix(
     });
     for (const [i, t] of outs.entries()) parts[i]!.push(t);
   }
-  const cached = new Map(boundary.map((l, i) => [l.name, tfc.concat(parts[i]!, 0)]));
+  const cached = plan.boundary.map((_, i) => tfc.concat(parts[i]!, 0));
   for (const list of parts) tfc.dispose(list);
+  return frozenPrefixFromActivations(plan, featureLayer, cached);
+}
 
+/**
+ * A frozen-prefix cache over boundary activations computed elsewhere (e.g. by ONNX Runtime), one
+ * tensor per `plan.boundary` layer; it takes ownership of them.
+ */
+export function frozenPrefixFromActivations(
+  plan: FrozenPrefixPlan,
+  featureLayer: string,
+  activations: tfc.Tensor[],
+): FrozenPrefixCache {
+  const cached = new Map(plan.boundary.map((l, i) => [l.name, activations[i]!]));
+  const examples = activations[0]!.shape[0]!;
   return {
-    bytes,
+    bytes: plan.bytesPerExample * examples,
     suffix(indices, training) {
       return tfc.tidy(() => {
         const values = new Map<string, tfc.Tensor>();
         for (const [name, t] of cached) values.set(name, tfc.gather(t, indices));
-        for (const layer of suffix) {
+        for (const layer of plan.suffix) {
           const ins = inboundLayers(layer).map((l) => values.get(l.name)!);
           values.set(layer.name, layer.apply(ins.length === 1 ? ins[0]! : ins, { training }) as tfc.Tensor);
         }

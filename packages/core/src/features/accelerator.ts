@@ -1,0 +1,66 @@
+import { sha256Hex } from '@graft/zoo';
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+/** What a frozen backbone must compute: these layers' outputs, pooled or whole (NHWC). */
+export interface AcceleratorRequest {
+  outputs: string[];
+  mode: 'pooled' | 'nhwc';
+  inputSize: readonly [number, number];
+  /** Identifies the weights up to the outputs (a hash of them): runners may be cached under it. */
+  weightsKey: string;
+}
+
+/** A frozen backbone compiled for a faster engine; frees native memory on `dispose`. */
+export interface AcceleratedRunner {
+  /** One Float32Array per requested output, for `batch` preprocessed NHWC images in `input`. */
+  run(input: Float32Array, batch: number): Promise<Float32Array[]>;
+  dispose(): Promise<void> | void;
+}
+
+/**
+ * Runs the frozen part of a backbone on an engine faster than tfjs on this machine — ONNX Runtime
+ * in Node (`@graft/cli`'s `--engine onnx`). tfjs stays the training engine: only layers that do not
+ * train (feature extraction; the frozen prefix in fine-tuning) go through an accelerator. It sees
+ * the weights the tfjs model holds now, so both agree (to 1e-4, tested).
+ */
+export interface BackboneAccelerator {
+  /** Shown to people, e.g. `onnxruntime-node 1.30 (cpu, 2 threads)`. */
+  readonly name: string;
+  /** A runner for `model`'s current weights, or null when this engine cannot run that model. */
+  prepare(model: tfl.LayersModel, request: AcceleratorRequest): Promise<AcceleratedRunner | null>;
+}
+
+/** A content hash of the weights that `outputs` depend on (which layers, in order, and their values). */
+export async function weightsKeyOf(model: tfl.LayersModel, outputs: readonly string[]): Promise<string> {
+  const byName = new Map(model.layers.map((l) => [l.name, l]));
+  const needed = new Set<string>();
+  const stack = [...outputs];
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (needed.has(name)) continue;
+    needed.add(name);
+    const layer = byName.get(name);
+    const inbound = (
+      layer as unknown as { inboundNodes: { inboundLayers: { name: string }[] }[] } | undefined
+    )?.inboundNodes[0]?.inboundLayers;
+    for (const l of inbound ?? []) stack.push(l.name);
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const layer of model.layers) {
+    if (!needed.has(layer.name)) continue;
+    for (const w of layer.getWeights()) {
+      const data = w.dataSync() as Float32Array;
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      parts.push(bytes);
+      total += bytes.length;
+    }
+  }
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return sha256Hex(all);
+}
