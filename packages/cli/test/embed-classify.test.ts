@@ -1,5 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFeatureExtractor } from '@graft/core';
 import { buildResNet50, loadWeightsFromKerasH5 } from '@graft/zoo';
@@ -52,6 +52,31 @@ describe('graft embed', () => {
     const [expected] = await extractor.extract([await decodeImageFile(red)]);
     for (const [i, v] of rows[0]!.features.entries()) expect(v).toBeCloseTo(expected![i]!, 4);
     model.dispose();
+  });
+
+  it('runs the frozen backbone on ONNX Runtime by default, with the numbers tfjs gives, and keeps the graph', async () => {
+    const home = tempDir('graft-home-');
+    const args = ['embed', red, blue, '--model', 'thin16', '--weights', w16, '--image-size', '64', '--json'];
+    const onnx = await graft([...args, '--engine', 'onnx'], { GRAFT_HOME: home });
+    const tfjs = await graft([...args, '--engine', 'tfjs'], { GRAFT_HOME: home });
+    const auto = await graft(args, { GRAFT_HOME: home });
+    expect(onnx.status).toBe(0);
+    expect(onnx.stderr).toMatch(
+      /graft: frozen backbone on onnxruntime-node 1\.\d+\.\d+ \(cpu, \d+ threads?\)/,
+    );
+    expect(auto.stderr).toMatch(/frozen backbone on onnxruntime-node/);
+    expect(tfjs.stderr).toMatch(/graft: frozen backbone on tfjs \(wasm\)/);
+    const a = JSON.parse(onnx.stdout) as { features: number[] }[];
+    const b = JSON.parse(tfjs.stdout) as { features: number[] }[];
+    for (const [i, row] of a.entries()) {
+      const scale = Math.max(...b[i]!.features.map(Math.abs));
+      for (const [j, v] of row.features.entries())
+        expect(Math.abs(v - b[i]!.features[j]!) / scale).toBeLessThan(1e-4);
+    }
+    expect(readdirSync(join(home, 'onnx')).filter((f) => f.endsWith('.onnx'))).toHaveLength(1);
+    const bad = await graft([...args, '--engine', 'gpu']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--engine must be one of auto, onnx, tfjs, got 'gpu'");
   });
 
   it('runs on wasm by default (no native TensorFlow here) and says so', async () => {

@@ -66,7 +66,7 @@ describe('graft train', () => {
     const r = await graft(['train', data, ...BASE, '--epochs', '6', '--lr', '0.01', '--out', out], {
       GRAFT_HOME: home,
     });
-    expect(r.stderr).toMatch(/graft: backend wasm; model thin16/);
+    expect(r.stderr).toMatch(/graft: backend wasm; frozen backbone on onnxruntime-node [^;]+; model thin16/);
     expect(r.stderr).toMatch(/graft: 27 images in 3 classes \(blue 9, green 9, red 9\)/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^validation accuracy \d+\.\d% on \d+ images$/m);
@@ -80,6 +80,7 @@ describe('graft train', () => {
       lr: 0.01,
       imageSize: [32, 32],
       backend: 'wasm',
+      engine: 'onnx',
       seed: 1,
       stopReason: 'completed',
     });

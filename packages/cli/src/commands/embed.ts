@@ -3,7 +3,7 @@ import { loadBackbone } from '@graft/zoo';
 import type { Command } from 'commander';
 import { imageSize, positiveInt } from '../errors.js';
 import { decodeFiles } from '../images/decode-many.js';
-import { startRuntime } from '../runtime/context.js';
+import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
 import { createProgressBar } from '../ui/progress.js';
 
 interface EmbedOptions {
@@ -14,6 +14,7 @@ interface EmbedOptions {
   batchSize: number;
   imageSize?: [number, number];
   backend: string;
+  engine: string;
 }
 
 /** `graft embed`: pooled backbone features per image. */
@@ -31,15 +32,20 @@ export function registerEmbedCommand(program: Command): void {
     .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), 8)
     .option('--json', 'one JSON array of { file, features } on stdout, nothing else')
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
+    .option(...ENGINE_OPTION)
     .action(async (files: string[], opts: EmbedOptions) => {
-      await startRuntime(opts.backend);
+      const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
       const bar = createProgressBar(`downloading ${opts.model}`);
       const backbone = await loadBackbone(opts.model, {
         weights: opts.weights,
         onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
       });
       bar.done();
-      const extractor = createFeatureExtractor(backbone, { layer: opts.layer, inputSize: opts.imageSize });
+      const extractor = createFeatureExtractor(backbone, {
+        layer: opts.layer,
+        inputSize: opts.imageSize,
+        accelerator: engine.accelerator,
+      });
       process.stderr.write(
         `graft: ${backbone.spec.id}, weights ${backbone.weights.source}, layer ${extractor.layer}, ${extractor.inputSize.join('×')} input\n`,
       );
@@ -48,6 +54,7 @@ export function registerEmbedCommand(program: Command): void {
         images.map((i) => i.image),
         { batchSize: opts.batchSize, names: images.map((i) => i.file) },
       );
+      await extractor.dispose();
       backbone.model.dispose();
       const rows = images.map((img, i) => ({ file: img.file, features: Array.from(features[i]!) }));
       if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);

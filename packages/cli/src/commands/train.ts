@@ -23,7 +23,7 @@ import { writeFileAtomic } from '../runs/atomic.js';
 import { DiskFeatureCache } from '../runs/disk-feature-cache.js';
 import { folderLoadHandler, folderSaveHandler } from '../runs/model-files.js';
 import { defaultRunDir, RUN_FILES, RunFolder } from '../runs/run-folder.js';
-import { startRuntime } from '../runtime/context.js';
+import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
 import { createProgressBar } from '../ui/progress.js';
 import { createTrainingReporter } from '../ui/training-progress.js';
 import { CLI_VERSION } from '../version.js';
@@ -50,6 +50,7 @@ interface TrainFlags {
   seed: number;
   out?: string;
   backend: string;
+  engine: string;
   json?: boolean;
   strict?: boolean;
   maxPixels: number;
@@ -167,6 +168,7 @@ export function registerTrainCommand(program: Command): void {
     )
     .option('--out <dir>', 'run folder (default runs/<timestamp>)')
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
+    .option(...ENGINE_OPTION)
     .option('--json', 'machine-readable progress events on stdout, nothing else')
     .option('--strict', 'fail on the first bad image instead of skipping it')
     .option(
@@ -255,6 +257,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
       throw new DatasetError(`${flags.val} has classes the training data lacks: ${unknown.join(', ')}`);
   }
   const active = await startRuntime(flags.backend, true); // the summary below names the backend
+  const engine = await startEngine(flags.engine, active, true);
   const warn = (m: string) => say(`graft: warning: ${m}`);
   const trainSet = await loadDataset(scanned, { strict: flags.strict, warn, pixelLimit: flags.maxPixels });
   const valSet = scannedVal
@@ -298,11 +301,14 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     });
   }
   clf.featureCache = new DiskFeatureCache(join(graftHome(), 'features'));
+  clf.accelerator = engine.accelerator;
 
   const counts = scanned.classes
     .map((c) => `${c} ${trainSet.images.filter((i) => i.label === c).length}`)
     .join(', ');
-  say(`graft: backend ${active.choice}; model ${spec.id} (${spec.title}); weights ${weightsInfo.source}`);
+  say(
+    `graft: backend ${active.choice}; frozen backbone on ${engine.description}; model ${spec.id} (${spec.title}); weights ${weightsInfo.source}`,
+  );
   say(
     `graft: ${trainSet.images.length} images in ${scanned.classes.length} classes (${counts})${valSet ? `; validation ${valSet.images.length} images from ${flags.val}` : ''}; ${trainSet.skipped.length} skipped`,
   );
@@ -334,6 +340,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     dropout: flags.dropout,
     seed: flags.seed,
     backend: active.choice,
+    engine: engine.engine,
     versions: { cli: CLI_VERSION, zoo: ZOO_VERSION, tfjs: tfc.version_core, node: process.version },
     startedAt: new Date().toISOString(),
   };

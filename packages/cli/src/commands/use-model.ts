@@ -12,7 +12,7 @@ import { replaceFolderAtomic } from '../runs/atomic.js';
 import { folderLoadHandler, MODEL_FILES } from '../runs/model-files.js';
 import { quantizeWeights } from '../runs/quantize.js';
 import { RunFolder, resolveModelDir } from '../runs/run-folder.js';
-import { startRuntime } from '../runtime/context.js';
+import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
 
 /** Image files named on the command line, folders expanded (recursively, hidden files left out). */
 async function expandImages(inputs: string[]): Promise<string[]> {
@@ -51,15 +51,17 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'one JSON array on stdout')
     .option('--csv', 'CSV on stdout: file,label,probability')
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
+    .option(...ENGINE_OPTION)
     .action(
       async (
         runOrModel: string,
         inputs: string[],
-        opts: { top: number; json?: boolean; csv?: boolean; backend: string },
+        opts: { top: number; json?: boolean; csv?: boolean; backend: string; engine: string },
       ) => {
         if (opts.json && opts.csv) throw new UsageError('give either --json or --csv');
-        await startRuntime(opts.backend);
+        const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
         const clf = await loadClassifier(folderLoadHandler(resolveModelDir(runOrModel)));
+        clf.accelerator = engine.accelerator;
         const { images, skipped } = await decodeFiles(await expandImages(inputs));
         const predictions = await clf.predict(
           images.map((i) => i.image),
@@ -94,14 +96,16 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'the full evaluation as JSON on stdout')
     .option('--strict', 'fail on the first bad image instead of skipping it')
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
+    .option(...ENGINE_OPTION)
     .action(
       async (
         runOrModel: string,
         data: string,
-        opts: { json?: boolean; strict?: boolean; backend: string },
+        opts: { json?: boolean; strict?: boolean; backend: string; engine: string },
       ) => {
-        await startRuntime(opts.backend);
+        const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
         const clf = await loadClassifier(folderLoadHandler(resolveModelDir(runOrModel)));
+        clf.accelerator = engine.accelerator;
         const scanned = await scanDataset(data);
         const unknown = scanned.classes.filter((c) => !clf.classes.includes(c));
         if (unknown.length > 0)
