@@ -52,6 +52,7 @@ import {
   type TrainingCallbacks,
   type WeightSnapshot,
 } from './train/loop.js';
+import { automaticMicroBatch } from './train/micro-batch.js';
 import { createOptimizer, type OptimizerName, type ScheduledOptimizer } from './train/optimizers.js';
 import type { Schedule } from './train/schedules.js';
 import { TRAINING_STATE_VERSION, type TrainingState } from './train/state.js';
@@ -130,6 +131,12 @@ export interface FitOptions extends TrainOptions {
   cacheFrozenActivations?: boolean;
   /** Discriminative rates: stage rates spread geometrically from lr / lrMult (earliest unfrozen stage) to lr (the head). Default 1. */
   lrMult?: number;
+  /**
+   * Run each step in parts of this many examples and add up their gradients (the same step in
+   * less memory). Default: the whole batch, except on the wasm backend, where it is chosen to stay
+   * inside its 4 GB heap.
+   */
+  microBatch?: number;
 }
 
 /** Options of `fineTune`: fastai's `fine_tune`, two phases. */
@@ -149,6 +156,8 @@ export interface FineTuneOptions extends Omit<TrainOptions, 'lr'> {
   trainBatchNorm?: boolean;
   /** As in {@link FitOptions}. Default true. */
   cacheFrozenActivations?: boolean;
+  /** As in {@link FitOptions}. */
+  microBatch?: number;
 }
 
 /** What training returns. */
@@ -183,6 +192,8 @@ export interface ClassifierStats {
   featureCacheHits: number;
   /** Bytes of frozen-prefix activations the last fine-tuning phase kept (0: it ran the prefix each step). */
   frozenActivationBytes: number;
+  /** Examples per part of a step in the last fine-tuning phase (the batch size: not split). */
+  microBatch: number;
 }
 
 const DEFAULT_FINE_TUNE_FREEZE = 'conv4_block6_out';
@@ -232,7 +243,12 @@ export class Classifier {
   readonly model: tfl.LayersModel;
   /** The backbone up to the feature layer (inference-time view, shared weights). */
   private readonly featureModel: tfl.LayersModel;
-  readonly stats: ClassifierStats = { backboneImages: 0, featureCacheHits: 0, frozenActivationBytes: 0 };
+  readonly stats: ClassifierStats = {
+    backboneImages: 0,
+    featureCacheHits: 0,
+    frozenActivationBytes: 0,
+    microBatch: 0,
+  };
   private strategy: ClassifierManifest['strategy'] = 'untrained';
   private lastFreeze: number | undefined;
   private lastMetrics: Record<string, number> = {};
@@ -592,30 +608,68 @@ export class Classifier {
     return { loss: tfc.mean(weighted) as tfc.Scalar, sum: tfc.sum(weighted), correct };
   }
 
-  /** One optimiser step: forward, weighted loss, gradients of `variables`, `apply`; the batch's summed loss and correct count. */
+  /**
+   * One optimiser step: forward, weighted loss, gradients of `variables`, `apply`; the batch's summed
+   * loss and correct count. With `microBatch` smaller than the batch, the batch runs in parts whose
+   * gradients add up to the whole batch's (gradient accumulation): the same step in less memory.
+   * `probabilities(rows, part)` gives the probabilities of the batch positions `rows`.
+   */
   private async gradientStep(
-    probabilities: () => tfc.Tensor2D,
+    probabilities: (rows: number[], part: number) => tfc.Tensor2D,
     labels: number[],
     classWeights: tfc.Tensor1D | null,
     variables: tfc.Variable[],
     apply: (grads: tfc.NamedTensorMap) => void,
+    microBatch = Number.POSITIVE_INFINITY,
   ): Promise<{ lossSum: number; correct: number }> {
-    const kept = tfc.tidy(() => {
-      const y = tfc.tensor1d(labels, 'int32');
-      let sum!: tfc.Scalar;
-      let correct!: tfc.Scalar;
-      const { grads } = tfc.variableGrads(() => {
-        const r = this.lossAndCorrect(probabilities(), y, classWeights);
-        sum = tfc.keep(r.sum as tfc.Scalar);
-        correct = tfc.keep(r.correct as tfc.Scalar);
-        return r.loss;
-      }, variables);
-      apply(grads);
-      return [sum, correct];
-    });
-    const [sum, correct] = await Promise.all(kept.map((t) => t.data()));
-    tfc.dispose(kept);
-    return { lossSum: sum![0]!, correct: correct![0]! };
+    const n = labels.length;
+    const parts: number[][] = [];
+    const size = Math.max(1, Math.min(n, microBatch));
+    for (let start = 0; start < n; start += size)
+      parts.push(Array.from({ length: Math.min(size, n - start) }, (_, i) => start + i));
+    let accumulated: tfc.NamedTensorMap | null = null;
+    const totals: tfc.Scalar[] = [];
+    for (const [part, rows] of parts.entries()) {
+      const { grads, sum, correct } = tfc.tidy(() => {
+        const y = tfc.tensor1d(
+          rows.map((r) => labels[r]!),
+          'int32',
+        );
+        let sum!: tfc.Scalar;
+        let correct!: tfc.Scalar;
+        const { grads } = tfc.variableGrads(() => {
+          const r = this.lossAndCorrect(probabilities(rows, part), y, classWeights);
+          sum = tfc.keep(r.sum as tfc.Scalar);
+          correct = tfc.keep(r.correct as tfc.Scalar);
+          // each part's share of the whole batch's mean loss, so that the gradients add up to it
+          return parts.length === 1 ? r.loss : (tfc.div(r.sum, n) as tfc.Scalar);
+        }, variables);
+        return { grads, sum, correct };
+      });
+      totals.push(sum, correct);
+      if (!accumulated) accumulated = grads;
+      else {
+        const previous: tfc.NamedTensorMap = accumulated;
+        accumulated = tfc.tidy(() => {
+          const out: tfc.NamedTensorMap = {};
+          for (const [name, g] of Object.entries(grads))
+            out[name] = previous[name] ? tfc.add(previous[name]!, g) : g;
+          return out;
+        });
+        tfc.dispose([...Object.values(previous), ...Object.values(grads)]);
+      }
+    }
+    tfc.tidy(() => apply(accumulated!));
+    tfc.dispose(Object.values(accumulated!));
+    const values = await Promise.all(totals.map((t) => t.data()));
+    tfc.dispose(totals);
+    let lossSum = 0;
+    let correct = 0;
+    for (let i = 0; i < values.length; i += 2) {
+      lossSum += values[i]![0]!;
+      correct += values[i + 1]![0]!;
+    }
+    return { lossSum, correct };
   }
 
   /**
@@ -806,7 +860,12 @@ export class Classifier {
   private async trainEndToEnd(
     train: Example[],
     validation: Example[],
-    options: TrainOptions & { trainBatchNorm?: boolean; lrMult?: number; cacheFrozenActivations?: boolean },
+    options: TrainOptions & {
+      trainBatchNorm?: boolean;
+      lrMult?: number;
+      cacheFrozenActivations?: boolean;
+      microBatch?: number;
+    },
     rng: Random,
     freeze: number,
     lr: number,
@@ -827,6 +886,15 @@ export class Classifier {
     prefix?.dispose();
     this.markBackboneChanged(); // from here on the unfrozen layers train
     this.stats.frozenActivationBytes = frozenPrefix?.bytes ?? 0;
+    const microBatch =
+      options.microBatch ??
+      automaticMicroBatch(
+        this.backbone,
+        frozenPrefix ? freeze : 0,
+        this.info.featureLayer,
+        options.batchSize ?? 16,
+      );
+    this.stats.microBatch = microBatch;
     const valPixels = validation.length > 0 ? toInputBatch(validation, size, validation.map(name)) : null;
     const valY =
       validation.length > 0
@@ -878,22 +946,25 @@ export class Classifier {
       step: async (indices, rate, epoch) => {
         for (const [i, o] of optimizers.entries()) o.setLearningRate(rate * factors[i]!);
         const dropoutSeed = phaseRng.int(2 ** 31);
-        const batch = () =>
+        const batch = (chosen: number[]) =>
           trainPixels
-            ? (tfc.gather(trainPixels, indices) as tfc.Tensor4D)
+            ? (tfc.gather(trainPixels, chosen) as tfc.Tensor4D)
             : (tfc.concat(
-                indices.map((i) =>
+                chosen.map((i) =>
                   augmentImage(train[i]!, size, aug!, new Random(hashSeed(`${augSeed}:${epoch}:${i}`))),
                 ),
                 0,
               ) as tfc.Tensor4D);
-        const probabilities = frozenPrefix
-          ? () =>
-              this.head.forward(
-                tfc.mean(frozenPrefix.suffix(indices, trainBatchNorm), [1, 2]) as tfc.Tensor2D,
-                dropoutSeed,
+        // one dropout seed per part: a step split into micro-batches stays reproducible
+        const probabilities = (rows: number[], part: number) => {
+          const chosen = rows.map((r) => indices[r]!);
+          return frozenPrefix
+            ? this.head.forward(
+                tfc.mean(frozenPrefix.suffix(chosen, trainBatchNorm), [1, 2]) as tfc.Tensor2D,
+                dropoutSeed + part,
               )
-          : () => forward(batch(), dropoutSeed);
+            : forward(batch(chosen), dropoutSeed + part);
+        };
         return this.gradientStep(
           probabilities,
           indices.map((i) => labels[i]!),
@@ -906,6 +977,7 @@ export class Classifier {
               optimizers[i]!.optimizer.applyGradients(mine);
             }
           },
+          microBatch,
         );
       },
       validate:

@@ -182,3 +182,57 @@ describe('the frozen-prefix activation cache', () => {
     }
   });
 });
+
+describe('micro-batches (gradient accumulation)', () => {
+  it('a step split into micro-batches is the step on the whole batch', async () => {
+    const losses: number[][] = [];
+    const weights: Float32Array[] = [];
+    for (const microBatch of [undefined, 2]) {
+      const clf = createClassifier({
+        backbone: thinBackbone(),
+        classes: ['red', 'green', 'blue'],
+        head: { dropout: 0 },
+        seed: 1,
+      });
+      const history = await clf.fit(colourImages(3, 1), {
+        strategy: 'fine-tune',
+        freeze: 'conv4_block6_out',
+        epochs: 2,
+        batchSize: 6,
+        lr: 1e-3,
+        cacheFrozenActivations: false,
+        ...(microBatch ? { microBatch } : {}),
+        seed: 2,
+      });
+      expect(clf.stats.microBatch).toBe(microBatch ?? 6);
+      losses.push(history.phases[0]!.epochs.map((e) => e.loss));
+      weights.push(
+        clf.backbone.getLayer('conv5_block3_3_conv').getWeights()[0]!.dataSync().slice() as Float32Array,
+      );
+      clf.dispose();
+    }
+    for (const [i, loss] of losses[1]!.entries()) expect(loss).toBeCloseTo(losses[0]![i]!, 5);
+    for (const [i, w] of weights[1]!.entries()) expect(w).toBeCloseTo(weights[0]![i]!, 5);
+  });
+
+  it('on wasm, picks micro-batches that fit a full-size ResNet50 step in the heap', async () => {
+    const { buildResNet50 } = await import('@graft/zoo');
+    const { activationBytesPerExample, automaticMicroBatch, WASM_STEP_BUDGET_BYTES } = await import(
+      '../src/train/micro-batch.js'
+    );
+    const model = buildResNet50({ inputShape: [224, 224, 3] });
+    const perExample = activationBytesPerExample(model, 0, 'conv5_block3_out');
+    expect(perExample / 2 ** 20).toBeGreaterThan(100); // every layer's output at 224×224, in MB
+    const backend = tfc.getBackend();
+    await import('@tensorflow/tfjs-backend-wasm');
+    await tfc.setBackend('wasm');
+    const all = automaticMicroBatch(model, 0, 'conv5_block3_out', 8);
+    const conv5 = model.layers.findIndex((l) => l.name === 'conv4_block6_out') + 1;
+    expect(all).toBeGreaterThanOrEqual(1);
+    expect(all * perExample * 4).toBeLessThanOrEqual(WASM_STEP_BUDGET_BYTES);
+    expect(automaticMicroBatch(model, conv5, 'conv5_block3_out', 8)).toBe(8); // conv5 alone fits whole
+    await tfc.setBackend(backend);
+    expect(automaticMicroBatch(model, 0, 'conv5_block3_out', 8)).toBe(8); // only wasm has the limit
+    model.dispose();
+  });
+});
