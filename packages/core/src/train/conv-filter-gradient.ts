@@ -39,11 +39,10 @@ export function conv2dFilterGradient(
         [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, cin],
         [1, sh, sw, 1],
       );
+      // an explicit transpose: tfjs-wasm's matMul with transposeA is ~10× slower than this
       const dw = tfc.matMul(
-        tfc.reshape(patch, [n * oh * ow, cin]),
+        tfc.transpose(tfc.reshape(patch, [n * oh * ow, cin])),
         tfc.reshape(dy, [n * oh * ow, cout]),
-        true,
-        false,
       );
       return tfc.reshape(dw, [1, 1, cin, cout]) as tfc.Tensor4D;
     }
@@ -57,6 +56,94 @@ export function conv2dFilterGradient(
   });
 }
 
+/**
+ * The gradient of a Conv2D with respect to its input, as ops wasm runs fast (XNNPACK's
+ * convolution and matrix product) instead of tfjs-wasm's own `Conv2DBackpropInput`, which is
+ * several times slower: a 1×1 convolution is one matrix product (spread over the stride), a
+ * stride-1 convolution is the convolution of the padded output gradient with the flipped filter.
+ * Returns null for what it does not cover (strided convolutions larger than 1×1).
+ */
+export function conv2dInputGradient(
+  dy: tfc.Tensor4D,
+  filter: tfc.Tensor4D,
+  inputShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tfc.Tensor4D | null {
+  const [kh, kw, cin, cout] = filter.shape;
+  const info = tfc.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
+  const { top, bottom, left, right } = info.padInfo;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const [n, h, w] = inputShape;
+  if (kh === 1 && kw === 1 && top === 0 && left === 0) {
+    return tfc.tidy(() => {
+      const v = tfc.reshape(
+        tfc.matMul(tfc.reshape(dy, [n * oh * ow, cout]), tfc.transpose(tfc.reshape(filter, [cin, cout]))),
+        [n, oh, ow, cin],
+      );
+      if (sh === 1 && sw === 1 && oh === h && ow === w) return v as tfc.Tensor4D;
+      // each output position came from input (y·sh, x·sw); the other input positions get zero
+      const spread = tfc.reshape(
+        tfc.pad(tfc.reshape(v, [n, oh, 1, ow, 1, cin]), [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ]),
+        [n, oh * sh, ow * sw, cin],
+      );
+      const fitted = tfc.slice(spread, [0, 0, 0, 0], [n, Math.min(h, oh * sh), Math.min(w, ow * sw), cin]);
+      return tfc.pad(fitted, [
+        [0, 0],
+        [0, h - fitted.shape[1]!],
+        [0, w - fitted.shape[2]!],
+        [0, 0],
+      ]) as tfc.Tensor4D;
+    });
+  }
+  const pads = [kh - 1 - top, kh - 1 - bottom, kw - 1 - left, kw - 1 - right];
+  if (sh !== 1 || sw !== 1 || pads.some((p) => p < 0)) return null;
+  return tfc.tidy(() => {
+    const padded = tfc.pad(dy, [
+      [0, 0],
+      [pads[0]!, pads[1]!],
+      [pads[2]!, pads[3]!],
+      [0, 0],
+    ]);
+    const flipped = tfc.transpose(tfc.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tfc.Tensor4D;
+    return tfc.conv2d(padded as tfc.Tensor4D, flipped, 1, 'valid');
+  });
+}
+
+/** Runs `compute` on a kernel's inputs as tensors and hands the engine a buffer of its own. */
+function kernelFromOps(
+  inputs: tfc.NamedTensorInfoMap,
+  backend: unknown,
+  names: string[],
+  compute: (tensors: tfc.Tensor4D[]) => tfc.Tensor4D | null,
+): tfc.TensorInfo | null {
+  const kernelBackend = backend as tfc.KernelBackend;
+  const engine = tfc.engine() as unknown as {
+    makeTensorFromTensorInfo(info: tfc.TensorInfo, backend: tfc.KernelBackend): tfc.Tensor;
+  };
+  // tensors over the inputs' buffers: one more reference each, released by the dispose below
+  const tensors = names.map((name) => {
+    kernelBackend.incRef((inputs[name] as tfc.TensorInfo).dataId);
+    return engine.makeTensorFromTensorInfo(inputs[name] as tfc.TensorInfo, kernelBackend) as tfc.Tensor4D;
+  });
+  const result = compute(tensors);
+  if (!result) {
+    tfc.dispose(tensors);
+    return null;
+  }
+  const dataId = kernelBackend.write(result.dataSync(), result.shape, 'float32');
+  tfc.dispose([...tensors, result]);
+  return { dataId, shape: result.shape, dtype: 'float32' };
+}
+
 let installed = false;
 
 /**
@@ -68,34 +155,48 @@ let installed = false;
 export function installConvFilterGradient(): void {
   if (installed) return;
   installed = true;
-  if (tfc.getKernel('Conv2DBackpropFilter', 'wasm')) return;
-  tfc.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { strides, pad, dimRoundingMode, filterShape, dataFormat } = attrs as unknown as {
-        strides: [number, number];
-        pad: Pad;
-        dimRoundingMode?: 'floor' | 'round' | 'ceil';
-        filterShape: [number, number, number, number];
-        dataFormat: 'NHWC' | 'NCHW';
-      };
-      if (dataFormat !== 'NHWC')
-        throw new Error(`Conv2DBackpropFilter on wasm: ${dataFormat} is not supported`);
-      const kernelBackend = backend as tfc.KernelBackend;
-      const engine = tfc.engine() as unknown as {
-        makeTensorFromTensorInfo(info: tfc.TensorInfo, backend: tfc.KernelBackend): tfc.Tensor;
-      };
-      // tensors over the inputs' buffers: one more reference each, released by the dispose below
-      kernelBackend.incRef((inputs.x as tfc.TensorInfo).dataId);
-      kernelBackend.incRef((inputs.dy as tfc.TensorInfo).dataId);
-      const x = engine.makeTensorFromTensorInfo(inputs.x as tfc.TensorInfo, kernelBackend) as tfc.Tensor4D;
-      const dy = engine.makeTensorFromTensorInfo(inputs.dy as tfc.TensorInfo, kernelBackend) as tfc.Tensor4D;
-      const result = conv2dFilterGradient(x, dy, filterShape, strides, pad, dimRoundingMode);
-      // hand the engine a buffer of its own, then free everything made here
-      const dataId = kernelBackend.write(result.dataSync(), result.shape, 'float32');
-      tfc.dispose([x, dy, result]);
-      return { dataId, shape: filterShape, dtype: 'float32' };
-    },
-  });
+  if (!tfc.getKernel('Conv2DBackpropFilter', 'wasm'))
+    tfc.registerKernel({
+      kernelName: 'Conv2DBackpropFilter',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { strides, pad, dimRoundingMode, filterShape, dataFormat } = attrs as unknown as {
+          strides: [number, number];
+          pad: Pad;
+          dimRoundingMode?: 'floor' | 'round' | 'ceil';
+          filterShape: [number, number, number, number];
+          dataFormat: 'NHWC' | 'NCHW';
+        };
+        if (dataFormat !== 'NHWC')
+          throw new Error(`Conv2DBackpropFilter on wasm: ${dataFormat} is not supported`);
+        return kernelFromOps(inputs, backend, ['x', 'dy'], ([x, dy]) =>
+          conv2dFilterGradient(x!, dy!, filterShape, strides, pad, dimRoundingMode),
+        )!;
+      },
+    });
+  const original = tfc.getKernel('Conv2DBackpropInput', 'wasm');
+  if (original && !(original as { graft?: boolean }).graft) {
+    tfc.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tfc.registerKernel({
+      kernelName: 'Conv2DBackpropInput',
+      backendName: 'wasm',
+      graft: true,
+      kernelFunc: (args) => {
+        const { strides, pad, dimRoundingMode, inputShape, dataFormat } = args.attrs as unknown as {
+          strides: [number, number];
+          pad: Pad;
+          dimRoundingMode?: 'floor' | 'round' | 'ceil';
+          inputShape: [number, number, number, number];
+          dataFormat: 'NHWC' | 'NCHW';
+        };
+        const fast =
+          dataFormat === 'NHWC'
+            ? kernelFromOps(args.inputs, args.backend, ['dy', 'filter'], ([dy, filter]) =>
+                conv2dInputGradient(dy!, filter!, inputShape, strides, pad, dimRoundingMode),
+              )
+            : null;
+        return fast ?? (original.kernelFunc(args) as tfc.TensorInfo);
+      },
+    } as tfc.KernelConfig);
+  }
 }
