@@ -367,11 +367,13 @@ export class Classifier {
   /** Accuracy, top-k, loss, confusion matrix and per-class precision/recall/F1 on labelled data. */
   async evaluate(data: ImageSource, options: { batchSize?: number } = {}): Promise<ClassifierEvaluation> {
     const examples = await collectExamples(data, this.classes);
-    const probabilities = await this.probabilities(
-      examples,
-      options.batchSize ?? 32,
-      examples.map((e) => e.id),
-    );
+    const probabilities = this.backboneChanged
+      ? await this.probabilities(
+          examples,
+          options.batchSize ?? 32,
+          examples.map((e) => e.id),
+        )
+      : await this.probabilitiesFromFeatures(examples);
     const report = classificationReport(
       probabilities,
       examples.map((e) => e.classIndex),
@@ -480,12 +482,16 @@ export class Classifier {
 
   private async probabilities(
     images: readonly RgbImage[],
-    batchSize: number,
+    requestedBatch: number,
     names?: readonly string[],
   ): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     const k = this.classes.length;
     const runner = images.length > 0 ? await this.runnerFor([this.info.featureLayer], 'pooled') : null;
+    // tfjs keeps a batch's activations until it ends: on wasm, as many as its heap holds
+    const batchSize = runner
+      ? requestedBatch
+      : automaticMicroBatch(this.backbone, 0, this.info.featureLayer, requestedBatch);
     for (let start = 0; start < images.length; start += batchSize) {
       if (runner) {
         // the backbone on the accelerator, the head in tfjs
@@ -522,6 +528,18 @@ export class Classifier {
       for (let i = 0; i < data.length / k; i++) out.push(data.slice(i * k, (i + 1) * k));
     }
     return out;
+  }
+
+  /** Probabilities from pooled features, through the feature cache (the backbone is as loaded). */
+  private async probabilitiesFromFeatures(examples: readonly Example[]): Promise<Float32Array[]> {
+    const { data } = await this.features(examples, null, 0);
+    const k = this.classes.length;
+    const n = examples.length;
+    if (n === 0) return [];
+    const probs = tfc.tidy(() => this.head.forward(tfc.tensor2d(data, [n, data.length / n])));
+    const values = (await probs.data()) as Float32Array;
+    probs.dispose();
+    return Array.from({ length: n }, (_, i) => values.slice(i * k, (i + 1) * k));
   }
 
   private headVariables(): tfc.Variable[] {
@@ -985,8 +1003,13 @@ export class Classifier {
           ? async () => {
               let lossSum = 0;
               let correct = 0;
-              // inference only: batches larger than training's cost no memory for gradients
-              const evalBatch = Math.max(batchSize, 64);
+              // inference only: larger batches than training's, within what wasm's heap holds
+              const evalBatch = automaticMicroBatch(
+                this.backbone,
+                0,
+                this.info.featureLayer,
+                Math.max(batchSize, 64),
+              );
               for (let start = 0; start < validation.length; start += evalBatch) {
                 const [s, c] = tfc.tidy(() => {
                   const n = Math.min(evalBatch, validation.length - start);
