@@ -89,7 +89,9 @@ export function convertedKey(
 }
 
 function buildOptions(options: LoadBackboneOptions, includeTop: boolean): BuildOptions {
-  return { includeTop, inputShape: options.inputShape, pooling: options.pooling ?? null };
+  // random weights only when they are what was asked for; any loaded weights overwrite them
+  const initialize = options.modelUrl === undefined && options.weights === null;
+  return { includeTop, inputShape: options.inputShape, pooling: options.pooling ?? null, initialize };
 }
 
 /** Makes `loadBackbone` for one platform. */

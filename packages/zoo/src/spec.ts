@@ -43,6 +43,8 @@ export interface BuildOptions {
   includeTop?: boolean;
   inputShape?: [number | null, number | null, number];
   pooling?: 'avg' | 'max' | null;
+  /** Draw random initial weights (default true); false when weights are loaded right after. */
+  initialize?: boolean;
 }
 
 /**

@@ -87,3 +87,18 @@ describe('buildResNet50', () => {
     avg.dispose();
   });
 });
+
+describe('buildResNet50 initialize', () => {
+  it('draws he-normal kernels by default and leaves them at zero when weights are loaded right after', () => {
+    const random = buildResNet50({ widthDivisor: 64, inputShape: [32, 32, 3] });
+    const blank = buildResNet50({ widthDivisor: 64, inputShape: [32, 32, 3], initialize: false });
+    const kernel = (m: typeof random) => m.getLayer('conv2_block1_2_conv').getWeights()[0]!.dataSync();
+    expect(Math.max(...Array.from(kernel(random), Math.abs))).toBeGreaterThan(0);
+    expect(Math.max(...Array.from(kernel(blank), Math.abs))).toBe(0);
+    expect(
+      Math.max(...Array.from(kernel(buildResNet50({ widthDivisor: 64, inputShape: [32, 32, 3] })), Math.abs)),
+    ).toBeGreaterThan(0);
+    random.dispose();
+    blank.dispose();
+  });
+});
