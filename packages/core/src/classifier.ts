@@ -491,7 +491,7 @@ export class Classifier {
     // tfjs keeps a batch's activations until it ends: on wasm, as many as its heap holds
     const batchSize = runner
       ? requestedBatch
-      : automaticMicroBatch(this.backbone, 0, this.info.featureLayer, requestedBatch);
+      : automaticMicroBatch(this.backbone, 0, this.info.featureLayer, this.info.inputSize, requestedBatch);
     for (let start = 0; start < images.length; start += batchSize) {
       if (runner) {
         // the backbone on the accelerator, the head in tfjs
@@ -845,7 +845,7 @@ export class Classifier {
   /** The frozen prefix's activations for `inputs` (preprocessed), on the accelerator when there is one. */
   private async frozenPrefixCache(freeze: number, inputs: tfc.Tensor4D): Promise<FrozenPrefixCache | null> {
     const featureLayer = this.info.featureLayer;
-    const plan = planFrozenPrefix(this.backbone, freeze, featureLayer);
+    const plan = planFrozenPrefix(this.backbone, freeze, featureLayer, this.info.inputSize);
     if (!plan || plan.bytesPerExample * inputs.shape[0] > FROZEN_CACHE_MAX_BYTES) return null;
     const runner = await this.runnerFor(
       plan.boundary.map((l) => l.name),
@@ -862,8 +862,8 @@ export class Classifier {
       slice.dispose();
       for (const [i, out] of (await runner.run(pixels, count)).entries()) parts[i]!.push(out);
     }
-    const activations = plan.boundary.map((layer, i) => {
-      const shape = [n, ...(layer.outputShape as number[]).slice(1)];
+    const activations = plan.boundary.map((_, i) => {
+      const shape = [n, ...plan.boundaryShapes[i]!];
       const all = new Float32Array(shape.reduce((a, b) => a * b, 1));
       let at = 0;
       for (const p of parts[i]!) {
@@ -910,6 +910,7 @@ export class Classifier {
         this.backbone,
         frozenPrefix ? freeze : 0,
         this.info.featureLayer,
+        this.info.inputSize,
         options.batchSize ?? 16,
       );
     this.stats.microBatch = microBatch;
@@ -1008,6 +1009,7 @@ export class Classifier {
                 this.backbone,
                 0,
                 this.info.featureLayer,
+                this.info.inputSize,
                 Math.max(batchSize, 64),
               );
               for (let start = 0; start < validation.length; start += evalBatch) {

@@ -215,24 +215,39 @@ describe('micro-batches (gradient accumulation)', () => {
     for (const [i, w] of weights[1]!.entries()) expect(w).toBeCloseTo(weights[0]![i]!, 5);
   });
 
-  it('on wasm, picks micro-batches that fit a full-size ResNet50 step in the heap', async () => {
+  it('keeps the frozen prefix for a backbone built for any input size (as the CLI loads it)', async () => {
+    const { buildResNet50, getModel } = await import('@graft/zoo');
+    const model = buildResNet50({ widthDivisor: 16 });
+    const clf = createClassifier({
+      backbone: { model, spec: { ...getModel('resnet50'), inputSize: [32, 32] } },
+      classes: ['red', 'green', 'blue'],
+      inputSize: [32, 32],
+    });
+    await clf.fit(colourImages(2, 1), { strategy: 'fine-tune', epochs: 1, batchSize: 6 });
+    // conv4_block6_out at 32×32 is 2×2×64 floats per image
+    expect(clf.stats.frozenActivationBytes).toBe(6 * 2 * 2 * 64 * 4);
+    clf.dispose();
+  });
+
+  it('on wasm, picks micro-batches that fit a full-size ResNet50 step in the heap, for any-size models too', async () => {
     const { buildResNet50 } = await import('@graft/zoo');
     const { activationBytesPerExample, automaticMicroBatch, WASM_STEP_BUDGET_BYTES } = await import(
       '../src/train/micro-batch.js'
     );
-    const model = buildResNet50({ inputShape: [224, 224, 3] });
-    const perExample = activationBytesPerExample(model, 0, 'conv5_block3_out');
+    const model = buildResNet50(); // any input size, as the CLI loads it: the sizes come from inputSize
+    const size: [number, number] = [224, 224];
+    const perExample = activationBytesPerExample(model, 0, 'conv5_block3_out', size);
     expect(perExample / 2 ** 20).toBeGreaterThan(100); // every layer's output at 224×224, in MB
     const backend = tfc.getBackend();
     await import('@tensorflow/tfjs-backend-wasm');
     await tfc.setBackend('wasm');
-    const all = automaticMicroBatch(model, 0, 'conv5_block3_out', 8);
+    const all = automaticMicroBatch(model, 0, 'conv5_block3_out', size, 8);
     const conv5 = model.layers.findIndex((l) => l.name === 'conv4_block6_out') + 1;
     expect(all).toBeGreaterThanOrEqual(1);
     expect(all * perExample * 4).toBeLessThanOrEqual(WASM_STEP_BUDGET_BYTES);
-    expect(automaticMicroBatch(model, conv5, 'conv5_block3_out', 8)).toBe(8); // conv5 alone fits whole
+    expect(automaticMicroBatch(model, conv5, 'conv5_block3_out', size, 8)).toBe(8); // conv5 alone fits whole
     await tfc.setBackend(backend);
-    expect(automaticMicroBatch(model, 0, 'conv5_block3_out', 8)).toBe(8); // only wasm has the limit
+    expect(automaticMicroBatch(model, 0, 'conv5_block3_out', size, 8)).toBe(8); // only wasm has the limit
     model.dispose();
   });
 });

@@ -27,6 +27,7 @@ export {
   type LoadedBackbone,
   type LoadProgress,
 } from './load-backbone.js';
+export { inboundLayerNames, layersFeeding } from './model-graph.js';
 export { exportOnnx, type OnnxExport, type OnnxExportOptions } from './onnx/export-onnx.js';
 export {
   fetchBytes,

@@ -1,4 +1,4 @@
-import { sha256Hex } from '@graft/zoo';
+import { layersFeeding, sha256Hex } from '@graft/zoo';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 /** What a frozen backbone must compute: these layers' outputs, pooled or whole (NHWC). */
@@ -32,19 +32,7 @@ export interface BackboneAccelerator {
 
 /** A content hash of the weights that `outputs` depend on (which layers, in order, and their values). */
 export async function weightsKeyOf(model: tfl.LayersModel, outputs: readonly string[]): Promise<string> {
-  const byName = new Map(model.layers.map((l) => [l.name, l]));
-  const needed = new Set<string>();
-  const stack = [...outputs];
-  while (stack.length) {
-    const name = stack.pop()!;
-    if (needed.has(name)) continue;
-    needed.add(name);
-    const layer = byName.get(name);
-    const inbound = (
-      layer as unknown as { inboundNodes: { inboundLayers: { name: string }[] }[] } | undefined
-    )?.inboundNodes[0]?.inboundLayers;
-    for (const l of inbound ?? []) stack.push(l.name);
-  }
+  const needed = layersFeeding(model, outputs);
   const parts: Uint8Array[] = [];
   let total = 0;
   for (const layer of model.layers) {

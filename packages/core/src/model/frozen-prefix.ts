@@ -1,5 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { outputShapesAt } from './shapes.js';
 
 /**
  * The outputs of a backbone's frozen prefix, computed once for a fixed set of inputs, and a way to
@@ -26,6 +27,8 @@ export interface FrozenPrefixPlan {
   suffix: tfl.layers.Layer[];
   /** Frozen layers whose outputs the suffix reads. */
   boundary: tfl.layers.Layer[];
+  /** Their output shapes for one example (without the batch dimension). */
+  boundaryShapes: number[][];
   /** Bytes of boundary activations per example (float32). */
   bytesPerExample: number;
 }
@@ -38,6 +41,7 @@ export function planFrozenPrefix(
   model: tfl.LayersModel,
   freeze: number,
   featureLayer: string,
+  inputSize: readonly [number, number],
 ): FrozenPrefixPlan | null {
   const layers = model.layers;
   if (freeze < 2 || layers[layers.length - 1]?.name !== featureLayer) return null;
@@ -47,11 +51,10 @@ export function planFrozenPrefix(
     ...new Set(suffix.flatMap((l) => inboundLayers(l)).filter((l) => (index.get(l) ?? Infinity) < freeze)),
   ];
   if (boundary.length === 0) return null;
-  const bytesPerExample = boundary.reduce(
-    (n, l) => n + (l.outputShape as number[]).slice(1).reduce((a, b) => a * (b ?? 0), 1) * 4,
-    0,
-  );
-  return bytesPerExample > 0 ? { suffix, boundary, bytesPerExample } : null;
+  const shapes = outputShapesAt(model, inputSize);
+  const boundaryShapes = boundary.map((l) => shapes.get(l.name)!.slice(1));
+  const bytesPerExample = boundaryShapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1) * 4, 0);
+  return bytesPerExample > 0 ? { suffix, boundary, boundaryShapes, bytesPerExample } : null;
 }
 
 /**
@@ -66,7 +69,7 @@ export function cacheFrozenPrefix(
   inputs: tfc.Tensor4D,
   maxBytes: number,
 ): FrozenPrefixCache | null {
-  const plan = planFrozenPrefix(model, freeze, featureLayer);
+  const plan = planFrozenPrefix(model, freeze, featureLayer, [inputs.shape[1], inputs.shape[2]]);
   if (!plan || plan.bytesPerExample * inputs.shape[0] > maxBytes) return null;
   const probe = tfl.model({
     inputs: model.inputs,

@@ -1,5 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { elementsPerExample, outputShapesAt } from '../model/shapes.js';
 
 /**
  * What one training step may use of the tfjs wasm backend's heap (4 GiB, never returned): the
@@ -13,17 +14,17 @@ export const WASM_STEP_BUDGET_BYTES = 1.25 * 2 ** 30;
  */
 const STEP_BYTES_PER_ACTIVATION_BYTE = 4;
 
-/** Bytes of layer outputs one example produces from layer `from` up to `featureLayer`. */
+/** Bytes of layer outputs one example produces from layer `from` up to `featureLayer`, at `inputSize`. */
 export function activationBytesPerExample(
   model: tfl.LayersModel,
   from: number,
   featureLayer: string,
+  inputSize: readonly [number, number],
 ): number {
+  const shapes = outputShapesAt(model, inputSize);
   let bytes = 0;
   for (const layer of model.layers.slice(from)) {
-    const shape = layer.outputShape;
-    const shapes = (Array.isArray(shape[0]) ? shape : [shape]) as (number | null)[][];
-    for (const s of shapes) bytes += s.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1) * 4;
+    bytes += elementsPerExample(shapes.get(layer.name)!) * 4;
     if (layer.name === featureLayer) break;
   }
   return bytes;
@@ -37,9 +38,11 @@ export function automaticMicroBatch(
   model: tfl.LayersModel,
   from: number,
   featureLayer: string,
+  inputSize: readonly [number, number],
   batchSize: number,
 ): number {
   if (tfc.getBackend() !== 'wasm') return batchSize;
-  const perExample = activationBytesPerExample(model, from, featureLayer) * STEP_BYTES_PER_ACTIVATION_BYTE;
+  const perExample =
+    activationBytesPerExample(model, from, featureLayer, inputSize) * STEP_BYTES_PER_ACTIVATION_BYTE;
   return Math.max(1, Math.min(batchSize, Math.floor(WASM_STEP_BUDGET_BYTES / perExample)));
 }

@@ -1,5 +1,6 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { inboundLayerNames as inboundNames, layersFeeding } from '../model-graph.js';
 import { ProtoWriter } from './protobuf.js';
 
 /** What to export: the layers to output, and how. */
@@ -43,14 +44,6 @@ interface Initializer {
   dims: readonly number[];
   type: typeof FLOAT | typeof INT64;
   data: Uint8Array;
-}
-
-type LayerInternals = {
-  inboundNodes: { inboundLayers: { name: string }[] }[];
-};
-
-function inboundNames(layer: LayersModel['layers'][number]): string[] {
-  return (layer as unknown as LayerInternals).inboundNodes[0]?.inboundLayers.map((l) => l.name) ?? [];
 }
 
 function floatBytes(values: Float32Array): Uint8Array {
@@ -103,18 +96,7 @@ export function exportOnnx(model: LayersModel, options: OnnxExportOptions = {}):
   if (!height || !width) throw new Error('exportOnnx needs a fixed input size: pass inputSize');
   const wanted = options.outputs?.length ? [...options.outputs] : [model.layers.at(-1)!.name];
   const mode = options.mode ?? 'nhwc';
-  const byName = new Map(model.layers.map((l) => [l.name, l]));
-  for (const name of wanted) if (!byName.has(name)) throw new Error(`the model has no layer named '${name}'`);
-
-  // only the layers the outputs depend on
-  const needed = new Set<string>();
-  const stack = [...wanted];
-  while (stack.length) {
-    const name = stack.pop()!;
-    if (needed.has(name)) continue;
-    needed.add(name);
-    stack.push(...inboundNames(byName.get(name)!));
-  }
+  const needed = layersFeeding(model, wanted); // only the layers the outputs depend on
 
   const nodes: Node[] = [];
   const initializers: Initializer[] = [];
