@@ -291,7 +291,7 @@ if (weightsArgs.length) {
   const embedWarm = graft(['embed', ...files, '--model', 'resnet50', ...weightsArgs, '--json']);
   const torchEmbed = torch(['embed', pngs]);
   const torchEmbedJem = torch(['embed', pngs], true);
-  const torchWall = (r) => r && r.seconds;
+  const torchWall = (r) => r?.seconds;
   row(
     'e2e',
     `graft embed, 64 PNGs, first run (exports the ONNX graph) — peak RSS ${mb(embed.rss)}`,
