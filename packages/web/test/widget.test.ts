@@ -307,6 +307,74 @@ describe.skipIf(!haveChromium || !built)('<graft-trainer> in Chromium', () => {
     await page.close();
   });
 
+  it('takes examples dropped or pasted onto a class, and predicts a dropped image', async () => {
+    const page = await openPage();
+    const result = await page.evaluate(async () => {
+      const t = window.graftTest;
+      const trainer = await t.mount({
+        'model-url': '/models/backbone/',
+        backend: 'wasm',
+        classes: 'horizontal,vertical',
+      });
+      await trainer.ready;
+      const file = async (kind: 'h' | 'v', seed: number) => {
+        const canvas = new OffscreenCanvas(48, 48);
+        canvas.getContext('2d')!.putImageData(t.makeImage(kind, seed), 0, 0);
+        return new File([await canvas.convertToBlob({ type: 'image/png' })], `${kind}${seed}.png`, {
+          type: 'image/png',
+        });
+      };
+      const transfer = (files: File[]) => {
+        const dt = new DataTransfer();
+        for (const f of files) dt.items.add(f);
+        return dt;
+      };
+      const root = trainer.shadowRoot;
+      const [hCard, vCard] = [...root.querySelectorAll('.class-card')] as HTMLElement[];
+      const settle = async (check: () => boolean) => {
+        for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
+      };
+      const count = (card: HTMLElement) => Number.parseInt(card.querySelector('.count')!.textContent!, 10);
+      hCard!.dispatchEvent(
+        new DragEvent('drop', {
+          dataTransfer: transfer(await Promise.all([1, 2, 3, 4, 5].map((n) => file('h', n)))),
+          bubbles: true,
+          cancelable: true,
+        }),
+      );
+      vCard!.dispatchEvent(
+        new ClipboardEvent('paste', {
+          clipboardData: transfer(await Promise.all([1, 2, 3, 4, 5].map((n) => file('v', n)))),
+          bubbles: true,
+          cancelable: true,
+        }),
+      );
+      await settle(() => count(hCard!) === 5 && count(vCard!) === 5);
+      const counts = [count(hCard!), count(vCard!)];
+      await trainer.train({ epochs: 60 });
+      const predicted: string[] = [];
+      (trainer as unknown as HTMLElement).addEventListener('graft-prediction', (e) =>
+        predicted.push((e as CustomEvent).detail.prediction.label),
+      );
+      root.querySelector('.drop')!.dispatchEvent(
+        new DragEvent('drop', {
+          dataTransfer: transfer([await file('v', 77)]),
+          bubbles: true,
+          cancelable: true,
+        }),
+      );
+      await settle(() => predicted.length > 0);
+      const bars = root.querySelector('.bar.best')!.textContent;
+      return { counts, predicted, bars, errors: trainer.errors };
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.counts).toEqual([5, 5]);
+    expect(result.predicted).toEqual(['vertical']);
+    expect(result.bars).toMatch(/^vertical\d+%$/);
+    await screenshot(page, 'dropped-and-pasted');
+    await page.close();
+  });
+
   it('says what went wrong: a model URL that 404s, a camera that is refused, a file that is not an image', async () => {
     const page = await openPage();
     const result = await page.evaluate(async () => {
