@@ -67,7 +67,16 @@ export async function startDemoServer({ port = 0, mounts = {}, csp = WIDGET_CSP,
     res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
     res.end(readFileSync(file));
   });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${port} is already in use: stop what uses it, or pass --port <another>`)
+          : err,
+      ),
+    );
+    server.listen(port, '127.0.0.1', resolve);
+  });
   const url = `http://127.0.0.1:${server.address().port}`;
   return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
@@ -81,7 +90,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (status !== 0) process.exit(status ?? 1);
   }
   const portFlag = process.argv.indexOf('--port');
-  const { url } = await startDemoServer({ port: portFlag > 0 ? Number(process.argv[portFlag + 1]) : 5174 });
+  const { url } = await startDemoServer({
+    port: portFlag > 0 ? Number(process.argv[portFlag + 1]) : 5174,
+  }).catch((err) => {
+    console.error(`demo server: ${err.message}`);
+    process.exit(1);
+  });
   console.log(`Graft widget demo: ${url}/  (Ctrl-C to stop)`);
   if (process.argv.includes('--open')) {
     const opener =
