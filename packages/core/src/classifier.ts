@@ -41,7 +41,7 @@ import {
   OUTPUT_LAYER,
   POOL_LAYER,
 } from './model/head.js';
-import { installConvFilterGradient } from './train/conv-filter-gradient.js';
+import { installConvGradients } from './train/conv-gradients.js';
 import {
   type EarlyStoppingOptions,
   type Phase,
@@ -482,50 +482,24 @@ export class Classifier {
 
   private async probabilities(
     images: readonly RgbImage[],
-    requestedBatch: number,
+    batchSize: number,
     names?: readonly string[],
   ): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
-    const k = this.classes.length;
     const runner = images.length > 0 ? await this.runnerFor([this.info.featureLayer], 'pooled') : null;
-    // tfjs keeps a batch's activations until it ends: on wasm, as many as its heap holds
-    const batchSize = runner
-      ? requestedBatch
-      : automaticMicroBatch(this.backbone, 0, this.info.featureLayer, this.info.inputSize, requestedBatch);
     for (let start = 0; start < images.length; start += batchSize) {
-      if (runner) {
-        // the backbone on the accelerator, the head in tfjs
-        const inputs = tfc.tidy(() =>
-          preprocess(
-            toInputBatch(
-              images.slice(start, start + batchSize),
-              this.info.inputSize,
-              names?.slice(start, start + batchSize),
-            ),
-            this.info.preprocessing,
+      const inputs = tfc.tidy(() =>
+        preprocess(
+          toInputBatch(
+            images.slice(start, start + batchSize),
+            this.info.inputSize,
+            names?.slice(start, start + batchSize),
           ),
-        );
-        const pixels = (await inputs.data()) as Float32Array;
-        const n = inputs.shape[0];
-        inputs.dispose();
-        const [features] = await runner.run(pixels, n);
-        const probs = tfc.tidy(() => this.head.forward(tfc.tensor2d(features!, [n, features!.length / n])));
-        const data = (await probs.data()) as Float32Array;
-        probs.dispose();
-        for (let i = 0; i < n; i++) out.push(data.slice(i * k, (i + 1) * k));
-        continue;
-      }
-      const probs = tfc.tidy(() => {
-        const batch = toInputBatch(
-          images.slice(start, start + batchSize),
-          this.info.inputSize,
-          names?.slice(start, start + batchSize),
-        );
-        return this.model.predict(preprocess(batch, this.info.preprocessing)) as tfc.Tensor2D;
-      });
-      const data = (await probs.data()) as Float32Array;
-      probs.dispose();
-      for (let i = 0; i < data.length / k; i++) out.push(data.slice(i * k, (i + 1) * k));
+          this.info.preprocessing,
+        ),
+      );
+      const n = inputs.shape[0];
+      out.push(...(await this.headProbabilities(await this.pooledFeatures(inputs, runner), n)));
     }
     return out;
   }
@@ -533,13 +507,38 @@ export class Classifier {
   /** Probabilities from pooled features, through the feature cache (the backbone is as loaded). */
   private async probabilitiesFromFeatures(examples: readonly Example[]): Promise<Float32Array[]> {
     const { data } = await this.features(examples, null, 0);
-    const k = this.classes.length;
-    const n = examples.length;
+    return this.headProbabilities(data, examples.length);
+  }
+
+  /** The head's class probabilities for `n` pooled feature vectors, one row each. */
+  private async headProbabilities(features: Float32Array, n: number): Promise<Float32Array[]> {
     if (n === 0) return [];
-    const probs = tfc.tidy(() => this.head.forward(tfc.tensor2d(data, [n, data.length / n])));
+    const k = this.classes.length;
+    const probs = tfc.tidy(() => this.head.forward(tfc.tensor2d(features, [n, features.length / n])));
     const values = (await probs.data()) as Float32Array;
     probs.dispose();
     return Array.from({ length: n }, (_, i) => values.slice(i * k, (i + 1) * k));
+  }
+
+  /**
+   * Pooled features of a preprocessed batch (which it disposes): on the accelerator's runner when
+   * there is one, else the tfjs backbone.
+   */
+  private async pooledFeatures(
+    inputs: tfc.Tensor4D,
+    runner: AcceleratedRunner | null,
+  ): Promise<Float32Array> {
+    if (runner) {
+      const pixels = (await inputs.data()) as Float32Array;
+      const n = inputs.shape[0];
+      inputs.dispose();
+      return (await runner.run(pixels, n))[0]!;
+    }
+    const pooled = tfc.tidy(() => tfc.mean(this.featureModel.predict(inputs) as tfc.Tensor4D, [1, 2]));
+    inputs.dispose();
+    const values = (await pooled.data()) as Float32Array;
+    pooled.dispose();
+    return values;
   }
 
   private headVariables(): tfc.Variable[] {
@@ -596,17 +595,7 @@ export class Classifier {
             );
         return preprocess(batch as tfc.Tensor4D, this.info.preprocessing);
       });
-      let values: Float32Array;
-      if (runner) {
-        const pixels = (await inputs.data()) as Float32Array;
-        inputs.dispose();
-        values = (await runner.run(pixels, chunk.length))[0]!;
-      } else {
-        const pooled = tfc.tidy(() => tfc.mean(this.featureModel.predict(inputs) as tfc.Tensor4D, [1, 2]));
-        inputs.dispose();
-        values = (await pooled.data()) as Float32Array;
-        pooled.dispose();
-      }
+      const values = await this.pooledFeatures(inputs as tfc.Tensor4D, runner);
       this.stats.backboneImages += chunk.length;
       for (let j = 0; j < chunk.length; j++) {
         const vec = values.slice(j * f, (j + 1) * f);
@@ -889,7 +878,7 @@ export class Classifier {
     lr: number,
     where: { method: 'fit' | 'fineTune'; phaseIndex: number },
   ): Promise<PhaseHistory> {
-    installConvFilterGradient(); // convolutions train on every backend, wasm included
+    installConvGradients(); // convolutions train on every backend, wasm included
     const trainBatchNorm = options.trainBatchNorm ?? false;
     const frozen = freezeBackbone(this.backbone, freeze, trainBatchNorm);
     const aug = resolveAugment(options.augment);
@@ -1004,14 +993,8 @@ export class Classifier {
           ? async () => {
               let lossSum = 0;
               let correct = 0;
-              // inference only: larger batches than training's, within what wasm's heap holds
-              const evalBatch = automaticMicroBatch(
-                this.backbone,
-                0,
-                this.info.featureLayer,
-                this.info.inputSize,
-                Math.max(batchSize, 64),
-              );
+              // inference only: predict frees each layer's input as it goes, so batches can be larger
+              const evalBatch = Math.max(batchSize, 64);
               for (let start = 0; start < validation.length; start += evalBatch) {
                 const [s, c] = tfc.tidy(() => {
                   const n = Math.min(evalBatch, validation.length - start);

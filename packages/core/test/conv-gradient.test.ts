@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { conv2dFilterGradient } from '../src/train/conv-filter-gradient.js';
+import { conv2dFilterGradient } from '../src/train/conv-gradients.js';
 import { Random } from '../src/util/random.js';
 import './helpers.js';
 
@@ -68,7 +68,7 @@ describe('Conv2DBackpropInput on wasm (Graft’s faster kernel, or tfjs’s wher
   ];
   for (const [xShape, fShape, stride, pad] of cases) {
     it(`matches the cpu kernel: input ${xShape.join('×')}, filter ${fShape.join('×')}, stride ${stride}, ${pad}`, async () => {
-      const { installConvFilterGradient } = await import('../src/train/conv-filter-gradient.js');
+      const { installConvGradients } = await import('../src/train/conv-gradients.js');
       const rng = new Random(xShape.reduce((a, b) => a * 17 + b, 3));
       await tfc.setBackend('cpu');
       const x = randomTensor(xShape, rng) as tfc.Tensor4D;
@@ -81,7 +81,7 @@ describe('Conv2DBackpropInput on wasm (Graft’s faster kernel, or tfjs’s wher
       ).arraySync();
       const [dys, fs] = [dy.arraySync(), f.arraySync()];
       await tfc.setBackend('wasm');
-      installConvFilterGradient();
+      installConvGradients();
       const got = tfc
         .engine()
         .runKernel(

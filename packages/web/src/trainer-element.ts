@@ -583,7 +583,6 @@ export class GraftTrainer extends HTMLElement {
   }
 
   private refreshButtons(): void {
-    if (!this.ui) return;
     const enough = this.classStates.length >= 2 && this.classStates.every((c) => c.count > 0);
     const haveModel = this.modelClasses.length > 0;
     this.ui.train.disabled = this.trainingNow || !enough || !this.inputSize;

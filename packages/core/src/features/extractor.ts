@@ -93,7 +93,7 @@ export function createFeatureExtractor(
           batch.dispose();
           const pixels = (await x.data()) as Float32Array;
           x.dispose();
-          data = (await fast.run(pixels, pixels.length / (inputSize[0] * inputSize[1] * 3)))[0]!;
+          data = (await fast.run(pixels, batch.shape[0]))[0]!;
         } else {
           const features = extractBatch(batch);
           batch.dispose();

@@ -147,12 +147,13 @@ function kernelFromOps(
 let installed = false;
 
 /**
- * Registers `Conv2DBackpropFilter` for the wasm backend (which ships without it), computed by
- * {@link conv2dFilterGradient}. Every convolution gradient in tfjs — plain and fused, as tf.layers
- * uses — reaches this kernel, so convolutions then train on wasm. Idempotent, and a no-op where
- * a kernel is already registered; @graft/core calls it before it trains convolutions.
+ * Registers the wasm backend's convolution gradients: `Conv2DBackpropFilter` (which it ships
+ * without), computed by {@link conv2dFilterGradient}, and a faster `Conv2DBackpropInput`
+ * ({@link conv2dInputGradient}, falling back to tfjs's own kernel where it does not apply). Every
+ * convolution gradient in tfjs — plain and fused, as tf.layers uses — reaches these kernels, so
+ * convolutions then train on wasm. Idempotent; @graft/core calls it before it trains convolutions.
  */
-export function installConvFilterGradient(): void {
+export function installConvGradients(): void {
   if (installed) return;
   installed = true;
   if (!tfc.getKernel('Conv2DBackpropFilter', 'wasm'))
