@@ -1,8 +1,9 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type BackboneAccelerator, createOnnxAccelerator, type OrtModule } from '@graft/core';
 import { UsageError } from '../errors.js';
+import { writeFileAtomic } from '../runs/atomic.js';
 import type { ActiveBackend } from './backend.js';
 
 /** Engines for the frozen part of a backbone. */
@@ -41,12 +42,7 @@ function diskGraphCache(dir: string) {
         return undefined;
       }
     },
-    async set(key: string, bytes: Uint8Array) {
-      await mkdir(dir, { recursive: true });
-      const temp = join(dir, `.${key}.${process.pid}.tmp`);
-      await writeFile(temp, bytes);
-      await rename(temp, join(dir, `${key}.onnx`));
-    },
+    set: (key: string, bytes: Uint8Array) => writeFileAtomic(join(dir, `${key}.onnx`), bytes),
   };
 }
 
