@@ -85,6 +85,26 @@ describe('frozen backbones on ONNX Runtime (createOnnxAccelerator)', () => {
     clf.dispose();
   });
 
+  it('says why a model it cannot export stays in tfjs, and returns no runner', async () => {
+    const tfl = await import('@tensorflow/tfjs-layers');
+    const input = tfl.input({ shape: [8, 8, 3] });
+    const model = tfl.model({
+      inputs: input,
+      outputs: tfl.layers.flatten({ name: 'flat' }).apply(input) as never,
+    });
+    const reasons: string[] = [];
+    const accelerator = createOnnxAccelerator({ ort, onFallback: (r) => reasons.push(r) });
+    const runner = await accelerator.prepare(model, {
+      outputs: ['flat'],
+      mode: 'nhwc',
+      inputSize: [8, 8],
+      weightsKey: 'x',
+    });
+    expect(runner).toBeNull();
+    expect(reasons).toEqual(['layer flat (Flatten) has no ONNX export; running it in tfjs']);
+    model.dispose();
+  });
+
   it('createFeatureExtractor runs on the accelerator too (graft embed)', async () => {
     const backbone = thinBackbone();
     const images = colourImages(2, 4);

@@ -42,6 +42,7 @@ interface PageHelpers {
   ): Promise<{ expected: string; label: string; probabilities: number[] }[]>;
   duringFrames<T>(work: () => Promise<T>): Promise<{ result: T; frames: number; longest: number }>;
   violations: string[];
+  writeZip(files: Record<string, Uint8Array>): Uint8Array<ArrayBuffer>;
 }
 declare global {
   interface Window {
@@ -392,12 +393,38 @@ describe.skipIf(!haveChromium || !built)('<graft-trainer> in Chromium', () => {
         .addExample('horizontal', new File([new Uint8Array([1, 2, 3])], 'notes.png', { type: 'image/png' }))
         .catch((e: Error) => e.message);
       const untrained = await trainer.export().catch((e: Error) => e.message);
-      return { loadError, camera, notImage, untrained, events: trainer.errors };
+      const api = trainer as unknown as { renameClass(from: string, to: string): Promise<void> };
+      const duplicate = await api.renameClass('Class 1', 'Class 2').catch((e: Error) => e.message);
+      const badName = await trainer.loadFromBrowser('my model/1').catch((e: Error) => e.message);
+      const notZip = await trainer.load(new Blob([new Uint8Array(64)])).catch((e: Error) => e.message);
+      const noModelJson = await trainer
+        .load(new Blob([t.writeZip({ 'notes.txt': new Uint8Array([1]) })]))
+        .catch((e: Error) => e.message);
+      const badBackend = await t.mount({ backend: 'gpu' });
+      return {
+        loadError,
+        camera,
+        notImage,
+        untrained,
+        duplicate,
+        badName,
+        notZip,
+        noModelJson,
+        badBackend: badBackend.errors[0],
+        events: trainer.errors,
+      };
     });
     expect(result.loadError).toMatch(/\/models\/missing\/.*404/);
     expect(result.camera).toContain('camera permission was denied');
     expect(result.notImage).toContain('notes.png could not be decoded as an image');
     expect(result.untrained).toContain('no trained model yet');
+    expect(result.duplicate).toBe("there is already a class named 'Class 2'");
+    expect(result.badName).toContain("'my model/1' is not a usable model name");
+    expect(result.notZip).toBe('the model archive is not a ZIP archive');
+    expect(result.noModelJson).toBe(
+      'the archive has no model.json: it is not a model exported by Graft or TF.js',
+    );
+    expect(result.badBackend).toBe('backend="gpu" is not one of auto, webgpu, webgl, wasm, cpu');
     expect(result.events).toContain(result.camera);
     await screenshot(page, 'errors');
     await page.close();

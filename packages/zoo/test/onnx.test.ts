@@ -136,5 +136,10 @@ describe('exportOnnx: zoo backbones on ONNX Runtime', () => {
       "the model has no layer named 'no_such_layer'",
     );
     model.dispose();
+    const input = tfl.input({ shape: [8, 8, 3] });
+    const flat = tfl.layers.flatten({ name: 'flat' }).apply(input) as tfl.SymbolicTensor;
+    const other = tfl.model({ inputs: input, outputs: flat });
+    expect(() => exportOnnx(other)).toThrow('layer flat (Flatten) has no ONNX export');
+    other.dispose();
   });
 });
