@@ -271,12 +271,13 @@ try {
 }
 
 /** Runs the built CLI; returns wall seconds and the child's peak RSS. */
-function graft(args, env = {}) {
+function graft(args, env = {}, { discardStdout = false } = {}) {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [join(here, 'rss.mjs'), ...args], {
     encoding: 'utf8',
     env: { ...process.env, GRAFT_HOME: join(work, 'home'), ...env },
     maxBuffer: 1 << 28,
+    stdio: ['ignore', discardStdout ? 'ignore' : 'pipe', 'pipe'],
   });
   const secondsTaken = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`graft ${args.join(' ')} failed: ${r.stderr}`);
@@ -302,7 +303,7 @@ if (weightsArgs.length) {
   );
   row(
     'e2e',
-    `graft embed, 64 PNGs, graph cached — peak RSS ${mb(embedWarm.rss)}${torchEmbed ? `; PyTorch ${mb(torchEmbed.maxRssBytes)}` : ''}`,
+    `graft embed, 64 PNGs, graph cached (no tfjs model built) — peak RSS ${mb(embedWarm.rss)}${torchEmbed ? `; PyTorch ${mb(torchEmbed.maxRssBytes)}` : ''}`,
     embedWarm.seconds,
     's',
     torchWall(torchEmbed),
@@ -317,6 +318,40 @@ if (weightsArgs.length) {
       torchEmbedJem.seconds,
       'PyTorch+jemalloc',
     );
+
+  // Memory: peak RSS embedding 1,000 and 10,000 images (48×48 PNGs at 32×32 input, so that the
+  // backbone's share stays small); graft embed decodes, embeds and writes a chunk at a time.
+  const many = join(work, 'many');
+  mkdirSync(many);
+  for (let i = 0; i < 10000; i += 100)
+    await Promise.all(
+      Array.from({ length: 100 }, (_, k) => {
+        const raw = Buffer.from(Uint8Array.from({ length: 48 * 48 * 3 }, (_, j) => (j * (i + k + 7)) & 255));
+        return sharp(raw, { raw: { width: 48, height: 48, channels: 3 } })
+          .png()
+          .toFile(join(many, `${String(i + k).padStart(5, '0')}.png`));
+      }),
+    );
+  const thousand = join(work, 'thousand');
+  mkdirSync(thousand);
+  for (const name of readdirSync(many).sort().slice(0, 1000))
+    writeFileSync(join(thousand, name), readFileSync(join(many, name)));
+  const embedMany = (folder) =>
+    graft(
+      ['embed', folder, '--model', 'resnet50', ...weightsArgs, '--image-size', '32', '--batch-size', '32'],
+      {},
+      { discardStdout: true },
+    );
+  embedMany(thousand); // compiles and keeps the 32×32 graph, so both runs below start alike
+  const rss1k = embedMany(thousand);
+  const rss10k = embedMany(many);
+  row('e2e', `graft embed, 1,000 images (32×32) — peak RSS ${mb(rss1k.rss)}`, rss1k.seconds, 's');
+  row(
+    'e2e',
+    `graft embed, 10,000 images (32×32) — peak RSS ${mb(rss10k.rss)} (${(rss10k.rss / rss1k.rss).toFixed(2)}× the 1,000-image run)`,
+    rss10k.seconds,
+    's',
+  );
 
   const data = join(repo, 'examples', 'fashion-b', 'train'); // 500 images, 5 classes, resized to 224
   const trainArgs = [

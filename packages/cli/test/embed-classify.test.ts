@@ -74,9 +74,35 @@ describe('graft embed', () => {
         expect(Math.abs(v - b[i]!.features[j]!) / scale).toBeLessThan(1e-4);
     }
     expect(readdirSync(join(home, 'onnx')).filter((f) => f.endsWith('.onnx'))).toHaveLength(1);
+    // the graph kept by the first run is found by the weight file's hash: no tfjs model is built
+    expect(onnx.stderr).not.toContain('compiled graph from an earlier run');
+    expect(auto.stderr).toContain(`weights ${w16} (compiled graph from an earlier run)`);
+    expect(JSON.parse(auto.stdout)).toEqual(JSON.parse(onnx.stdout));
+    // another file is other weights until its hash says otherwise: it gets a graph of its own
+    const other = await graft(
+      [...args.slice(0, 6), join(zooFixtures, 'resnet50_w16_notop_vlen.h5'), ...args.slice(7)],
+      {
+        GRAFT_HOME: home,
+      },
+    );
+    expect(other.status).toBe(0);
+    expect(other.stderr).not.toContain('compiled graph from an earlier run');
+    expect(readdirSync(join(home, 'onnx')).filter((f) => f.endsWith('.onnx'))).toHaveLength(2);
     const bad = await graft([...args, '--engine', 'gpu']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--engine must be one of auto, onnx, tfjs, got 'gpu'");
+  });
+
+  it('embeds the images of a folder, in name order, skipping one it cannot read', async () => {
+    const r = await graft(['embed', dir, '--model', 'thin16', '--weights', w16, '--image-size', '32']);
+    expect(r.status).toBe(1);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('\t')[0]),
+    ).toEqual([blue, red]);
+    expect(r.stderr).toContain(`skipped ${join(dir, 'notes.jpg')}`);
   });
 
   it('runs on wasm by default (no native TensorFlow here) and says so', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +120,16 @@ describe('graft train', () => {
     ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
+    // the frozen backbone is written once: every later checkpoint links the same file
+    const latestBackbone = statSync(join(out, 'checkpoints/latest/backbone.bin'));
+    expect(statSync(join(out, 'checkpoints/best/backbone.bin')).ino).toBe(latestBackbone.ino);
+    expect(latestBackbone.nlink).toBe(2);
+    expect(statSync(join(out, 'checkpoints/latest/weights.bin')).size).toBeLessThan(latestBackbone.size / 10);
+    const fromCheckpoint = await graft(['predict', join(out, 'checkpoints/latest'), data, '--json'], {
+      GRAFT_HOME: home,
+    });
+    const fromModel = await graft(['predict', out, data, '--json'], { GRAFT_HOME: home });
+    expect(fromCheckpoint.stdout).toBe(fromModel.stdout);
     const report = readFileSync(join(out, 'report.html'), 'utf8');
     for (const text of [
       'Training curves',

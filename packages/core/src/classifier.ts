@@ -4,13 +4,14 @@ import {
   type LoadedBackbone,
   type PreprocessingMode,
   preprocess,
+  preprocessPixels,
   sha256Hex,
   topK,
 } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type AugmentOptions, augmentImage, type ResolvedAugment, resolveAugment } from './data/augment.js';
-import { toInputBatch } from './data/batch.js';
+import { toInputBatch, toInputPixels } from './data/batch.js';
 import {
   collectExamples,
   type Example,
@@ -20,7 +21,12 @@ import {
   validateTrainingSet,
 } from './data/dataset.js';
 import type { RgbImage } from './data/image.js';
-import { type AcceleratedRunner, type BackboneAccelerator, weightsKeyOf } from './features/accelerator.js';
+import {
+  type AcceleratedRunner,
+  type BackboneAccelerator,
+  weightsKeyFromIdentity,
+  weightsKeyOf,
+} from './features/accelerator.js';
 import { type FeatureCache, featureKey, InMemoryFeatureCache } from './features/cache.js';
 import { type ClassifierManifest, checkManifest, MANIFEST_FORMAT_VERSION } from './manifest.js';
 import { classificationReport, type EvaluationReport } from './metrics.js';
@@ -56,6 +62,7 @@ import { automaticMicroBatch } from './train/micro-batch.js';
 import { createOptimizer, type OptimizerName, type ScheduledOptimizer } from './train/optimizers.js';
 import type { Schedule } from './train/schedules.js';
 import { TRAINING_STATE_VERSION, type TrainingState } from './train/state.js';
+import { installWasmMatMul } from './train/wasm-matmul.js';
 import { Random } from './util/random.js';
 import { CORE_VERSION } from './version.js';
 
@@ -265,6 +272,9 @@ export class Classifier {
   private readonly runners = new Map<string, Promise<AcceleratedRunner | null>>();
   /** The backbone's weights differ from `info.weights` (fine-tuned): cached features do not apply. */
   private backboneChanged = false;
+  /** The backbone's weights as `save` encodes them, kept while they are the loaded ones. */
+  private encodedBackbone: Promise<{ data: tfc.io.WeightData; specs: tfc.io.WeightsManifestEntry[] }> | null =
+    null;
 
   /** @internal use {@link createClassifier} or {@link loadClassifier} */
   constructor(
@@ -428,8 +438,30 @@ export class Classifier {
    * (`indexeddb://…`, `downloads://…`, an `http(s)` endpoint, or the CLI's file handler).
    */
   async save(destination: string | tfc.io.IOHandler): Promise<tfc.io.SaveResult> {
+    const handler = resolveSaveHandler(destination);
     this.model.setUserDefinedMetadata({ graft: this.manifest() });
-    return this.model.save(destination);
+    const inBackbone = new Set(this.backbone.weights.map((w) => w.id));
+    const backboneWeights = this.model.weights.filter((w) => inBackbone.has(w.id));
+    const otherWeights = this.model.weights.filter((w) => !inBackbone.has(w.id));
+    const named = (weights: tfl.LayerVariable[]) =>
+      weights.map((w) => ({ name: w.originalName, tensor: w.read() }));
+    // Unchanged backbone weights are encoded once: a checkpoint per epoch then costs the head only,
+    // and a save handler may recognise the same buffer (the CLI links the file it already wrote).
+    const encodeBackbone = () => tfc.io.encodeWeights(named(backboneWeights));
+    if (this.backboneChanged) this.encodedBackbone = null;
+    else this.encodedBackbone ??= encodeBackbone();
+    const backbone = await (this.encodedBackbone ?? encodeBackbone());
+    const rest = await tfc.io.encodeWeights(named(otherWeights));
+    return handler.save!({
+      modelTopology: this.model.toJSON(null, false) as tfc.io.ModelJSON['modelTopology'],
+      format: 'layers-model',
+      generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+      convertedBy: null,
+      userDefinedMetadata:
+        this.model.getUserDefinedMetadata() as tfc.io.ModelArtifacts['userDefinedMetadata'],
+      weightSpecs: [...backbone.specs, ...rest.specs],
+      weightData: [backbone.data as ArrayBuffer, rest.data as ArrayBuffer],
+    });
   }
 
   /** Frees the backbone, the head and everything built on them. */
@@ -441,6 +473,7 @@ export class Classifier {
   /** @internal loadClassifier marks a fine-tuned model: its features are not the pretrained ones. */
   markBackboneChanged(): void {
     this.backboneChanged = true;
+    this.encodedBackbone = null;
     this.releaseRunners();
   }
 
@@ -456,9 +489,18 @@ export class Classifier {
     const key = `${mode}:${outputs.join(',')}`;
     let runner = this.runners.get(key);
     if (!runner) {
-      runner = weightsKeyOf(this.backbone, outputs).then((weightsKey) =>
-        accelerator.prepare(this.backbone, { outputs, mode, inputSize: this.info.inputSize, weightsKey }),
-      );
+      runner = (async () => {
+        // weights as loaded are named by their file's hash (no 95 MB hash per run); trained ones by content
+        const weightsKey =
+          (!this.backboneChanged && (await weightsKeyFromIdentity(this.info.id, this.info.weights.id))) ||
+          (await weightsKeyOf(this.backbone, outputs));
+        return accelerator.prepare(this.backbone, {
+          outputs,
+          mode,
+          inputSize: this.info.inputSize,
+          weightsKey,
+        });
+      })();
       this.runners.set(key, runner);
     }
     return runner;
@@ -488,18 +530,13 @@ export class Classifier {
     const out: Float32Array[] = [];
     const runner = images.length > 0 ? await this.runnerFor([this.info.featureLayer], 'pooled') : null;
     for (let start = 0; start < images.length; start += batchSize) {
-      const inputs = tfc.tidy(() =>
-        preprocess(
-          toInputBatch(
-            images.slice(start, start + batchSize),
-            this.info.inputSize,
-            names?.slice(start, start + batchSize),
-          ),
-          this.info.preprocessing,
-        ),
+      const batch = {
+        images: images.slice(start, start + batchSize),
+        names: names?.slice(start, start + batchSize),
+      };
+      out.push(
+        ...(await this.headProbabilities(await this.pooledFeatures(batch, runner), batch.images.length)),
       );
-      const n = inputs.shape[0];
-      out.push(...(await this.headProbabilities(await this.pooledFeatures(inputs, runner), n)));
     }
     return out;
   }
@@ -521,13 +558,26 @@ export class Classifier {
   }
 
   /**
-   * Pooled features of a preprocessed batch (which it disposes): on the accelerator's runner when
-   * there is one, else the tfjs backbone.
+   * Pooled features of images (resized as {@link toInputBatch} does) or of a ready pixel batch
+   * (augmented views; disposed here): on the accelerator's runner when there is one, fed from JS
+   * arrays without tfjs kernels where it can be, else on the tfjs backbone.
    */
   private async pooledFeatures(
-    inputs: tfc.Tensor4D,
+    source: { images: readonly RgbImage[]; names?: readonly string[] } | tfc.Tensor4D,
     runner: AcceleratedRunner | null,
   ): Promise<Float32Array> {
+    const { inputSize, preprocessing } = this.info;
+    if (runner && !(source instanceof tfc.Tensor)) {
+      const pixels = preprocessPixels(toInputPixels(source.images, inputSize, source.names), preprocessing);
+      return (await runner.run(pixels, source.images.length))[0]!;
+    }
+    const inputs = tfc.tidy(() =>
+      preprocess(
+        source instanceof tfc.Tensor ? source : toInputBatch(source.images, inputSize, source.names),
+        preprocessing,
+      ),
+    );
+    if (source instanceof tfc.Tensor) source.dispose();
     if (runner) {
       const pixels = (await inputs.data()) as Float32Array;
       const n = inputs.shape[0];
@@ -582,20 +632,16 @@ export class Classifier {
     const batchSize = runner ? 32 : 16;
     for (let start = 0; start < missing.length; start += batchSize) {
       const chunk = missing.slice(start, start + batchSize);
-      const inputs = tfc.tidy(() => {
-        const batch = aug
-          ? tfc.concat(
-              chunk.map((m) => augmentImage(m.example, size, aug, new Random(hashSeed(m.key)))),
-              0,
-            )
-          : toInputBatch(
-              chunk.map((m) => m.example),
-              size,
-              chunk.map((m) => m.example.id),
-            );
-        return preprocess(batch as tfc.Tensor4D, this.info.preprocessing);
-      });
-      const values = await this.pooledFeatures(inputs as tfc.Tensor4D, runner);
+      const source = aug
+        ? tfc.tidy(
+            () =>
+              tfc.concat(
+                chunk.map((m) => augmentImage(m.example, size, aug, new Random(hashSeed(m.key)))),
+                0,
+              ) as tfc.Tensor4D,
+          )
+        : { images: chunk.map((m) => m.example), names: chunk.map((m) => m.example.id) };
+      const values = await this.pooledFeatures(source, runner);
       this.stats.backboneImages += chunk.length;
       for (let j = 0; j < chunk.length; j++) {
         const vec = values.slice(j * f, (j + 1) * f);
@@ -759,12 +805,19 @@ export class Classifier {
     where: { method: 'fit' | 'fineTune'; phaseIndex: number },
   ): Promise<PhaseHistory> {
     this.backbone.trainable = false;
+    installWasmMatMul(); // dense-layer gradients on wasm
     const aug = resolveAugment(options.augment);
     const featureSeed = options.seed ?? 0;
     const trainFeatures = await this.features(train, aug, featureSeed);
     const valFeatures = validation.length > 0 ? await this.features(validation, null, featureSeed) : null;
     const f = trainFeatures.data.length / (trainFeatures.views * train.length);
-    const featTensor = tfc.tensor2d(trainFeatures.data, [trainFeatures.views * train.length, f]);
+    // a batch's rows are copied in JS: 20× tfjs-wasm's gather, and no second copy of every feature
+    const featureRows = (rows: number[]) => {
+      const out = new Float32Array(rows.length * f);
+      for (const [i, row] of rows.entries())
+        out.set(trainFeatures.data.subarray(row * f, (row + 1) * f), i * f);
+      return tfc.tensor2d(out, [rows.length, f]);
+    };
     const labels = train.map((e) => e.classIndex);
     const classWeights = resolveClassWeights(options.classWeights, train, this.classes);
     const weightTensor = classWeights ? tfc.tensor1d(classWeights) : null;
@@ -792,7 +845,7 @@ export class Classifier {
         const rows = indices.map((i) => phaseRng.int(trainFeatures.views) * train.length + i);
         const dropoutSeed = phaseRng.int(2 ** 31);
         return this.gradientStep(
-          () => this.head.forward(tfc.gather(featTensor, rows) as tfc.Tensor2D, dropoutSeed),
+          () => this.head.forward(featureRows(rows), dropoutSeed),
           indices.map((i) => labels[i]!),
           weightTensor,
           vars,
@@ -823,7 +876,6 @@ export class Classifier {
       this.captureState = null;
       opt.dispose();
       tfc.dispose([
-        featTensor,
         ...(weightTensor ? [weightTensor] : []),
         ...(valX ? [valX] : []),
         ...(valY ? [valY] : []),
@@ -879,6 +931,7 @@ export class Classifier {
     where: { method: 'fit' | 'fineTune'; phaseIndex: number },
   ): Promise<PhaseHistory> {
     installConvGradients(); // convolutions train on every backend, wasm included
+    installWasmMatMul();
     const trainBatchNorm = options.trainBatchNorm ?? false;
     const frozen = freezeBackbone(this.backbone, freeze, trainBatchNorm);
     const aug = resolveAugment(options.augment);
@@ -1103,4 +1156,20 @@ export async function loadClassifier(source: string | tfc.io.IOHandler): Promise
   const clf = new Classifier(backbone, info, [...manifest.labels], head, { ...manifest.head }, whole);
   if (manifest.strategy === 'fine-tune') clf.markBackboneChanged();
   return clf;
+}
+
+/** A tfjs save handler, or the one registered for a URL scheme (`indexeddb://…`), as `LayersModel.save` resolves it. */
+function resolveSaveHandler(destination: string | tfc.io.IOHandler): tfc.io.IOHandler {
+  if (typeof destination !== 'string') {
+    if (!destination.save) throw new Error('the save handler has no save method');
+    return destination;
+  }
+  const handlers = tfc.io.getSaveHandlers(destination);
+  if (handlers.length !== 1)
+    throw new Error(
+      handlers.length === 0
+        ? `no tfjs save handler for '${destination}'`
+        : `${handlers.length} tfjs save handlers match '${destination}'`,
+    );
+  return handlers[0]!;
 }

@@ -34,6 +34,7 @@ export {
   type AcceleratedRunner,
   type AcceleratorRequest,
   type BackboneAccelerator,
+  weightsKeyFromIdentity,
   weightsKeyOf,
 } from './features/accelerator.js';
 export {
@@ -43,9 +44,12 @@ export {
   InMemoryFeatureCache,
 } from './features/cache.js';
 export {
+  type CachedFeatureExtractorOptions,
   createFeatureExtractor,
   type FeatureExtractor,
   type FeatureExtractorOptions,
+  type ImageEmbedder,
+  openCachedFeatureExtractor,
 } from './features/extractor.js';
 export {
   createOnnxAccelerator,

@@ -70,6 +70,41 @@ describe('feature extraction', () => {
     again.dispose();
   });
 
+  it('encodes the backbone once while it does not train: saves share its buffer, fine-tuning makes a new one', async () => {
+    const clf = createClassifier({ backbone: thinBackbone(), classes, seed: 2 });
+    const data = colourImages(3, 11);
+    await clf.fit(data, { epochs: 1 });
+    const saved: tfc.io.ModelArtifacts[] = [];
+    for (let i = 0; i < 2; i++) {
+      const io = memoryIO();
+      await clf.save(io.save);
+      saved.push(io.artifacts!);
+      await clf.fit(data, { epochs: 1 }); // the head changes, the backbone does not
+    }
+    const parts = saved.map((a) => a.weightData as ArrayBuffer[]);
+    expect(parts[0]).toHaveLength(2);
+    expect(parts[1]![0]).toBe(parts[0]![0]); // the same encoded backbone, not re-read
+    expect(new Uint8Array(parts[1]![1]!)).not.toEqual(new Uint8Array(parts[0]![1]!));
+    const backboneNames = new Set(clf.backbone.weights.map((w) => w.originalName));
+    const specs = saved[0]!.weightSpecs!;
+    const split = specs.findIndex((s) => !backboneNames.has(s.name));
+    expect(specs.slice(0, split).every((s) => backboneNames.has(s.name))).toBe(true);
+    expect(specs.slice(split).some((s) => backboneNames.has(s.name))).toBe(false);
+
+    await clf.fineTune(data, { headEpochs: 0, epochs: 1, freeze: 'conv4_block6_out' });
+    const io = memoryIO();
+    await clf.save(io.save);
+    const tuned = io.artifacts!.weightData as ArrayBuffer[];
+    expect(tuned[0]).not.toBe(parts[0]![0]);
+    expect(new Uint8Array(tuned[0]!)).not.toEqual(new Uint8Array(parts[0]![0]!));
+    const again = await loadClassifier(io.load());
+    expect((await again.predict(data)).map((p) => p.probabilities)).toEqual(
+      (await clf.predict(data)).map((p) => p.probabilities),
+    );
+    clf.dispose();
+    again.dispose();
+  });
+
   it('keeps tf.memory().numTensors flat across fit, predict and evaluate', async () => {
     const clf = createClassifier({ backbone: thinBackbone(), classes, seed: 2 });
     const train = colourImages(4, 9);

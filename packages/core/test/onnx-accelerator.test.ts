@@ -2,7 +2,7 @@ import * as tfc from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier, loadClassifier } from '../src/classifier.js';
-import { createFeatureExtractor } from '../src/features/extractor.js';
+import { createFeatureExtractor, openCachedFeatureExtractor } from '../src/features/extractor.js';
 import { createOnnxAccelerator } from '../src/features/onnx-accelerator.js';
 import { colourImages, memoryIO, thinBackbone } from './helpers.js';
 
@@ -116,5 +116,45 @@ describe('frozen backbones on ONNX Runtime (createOnnxAccelerator)', () => {
     for (const [i, v] of got.entries()) expect(maxRelative(v, plain[i]!)).toBeLessThan(1e-4);
     await fast.dispose();
     backbone.model.dispose();
+  });
+
+  it('openCachedFeatureExtractor runs a kept graph with no tfjs model, found by the weights file identity', async () => {
+    const stored = new Map<string, Uint8Array>();
+    const accelerator = createOnnxAccelerator({
+      ort,
+      threads: 1,
+      cache: { get: async (k) => stored.get(k), set: async (k, v) => void stored.set(k, v) },
+    });
+    const backbone = thinBackbone(); // weights.id 'w16-fixture'
+    const { spec } = backbone;
+    expect(await openCachedFeatureExtractor(spec, { accelerator, weightsId: 'w16-fixture' })).toBeNull();
+    const images = colourImages(2, 3);
+    const fromModel = createFeatureExtractor(backbone, { accelerator });
+    const expected = await fromModel.extract(images);
+    await fromModel.dispose();
+    backbone.model.dispose();
+    expect(stored.size).toBe(1);
+
+    const before = tfc.memory().numTensors;
+    const cached = await openCachedFeatureExtractor(spec, { accelerator, weightsId: 'w16-fixture' });
+    expect(cached).not.toBeNull();
+    expect(cached!.layer).toBe(spec.featureLayer);
+    const got = await cached!.extract(images, { batchSize: 2 });
+    expect(got).toEqual(expected); // the same graph on the same inputs
+    await cached!.dispose();
+    expect(tfc.memory().numTensors).toBe(before);
+    // other weights, another layer or size, or weights no identifier names: nothing to open
+    expect(await openCachedFeatureExtractor(spec, { accelerator, weightsId: 'other-file' })).toBeNull();
+    expect(
+      await openCachedFeatureExtractor(spec, {
+        accelerator,
+        weightsId: 'w16-fixture',
+        layer: 'conv4_block6_out',
+      }),
+    ).toBeNull();
+    expect(
+      await openCachedFeatureExtractor(spec, { accelerator, weightsId: 'w16-fixture', inputSize: [64, 64] }),
+    ).toBeNull();
+    expect(await openCachedFeatureExtractor(spec, { accelerator, weightsId: 'random' })).toBeNull();
   });
 });

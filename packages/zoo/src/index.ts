@@ -23,6 +23,7 @@ export {
   type BackbonePlatform,
   convertedKey,
   createBackboneLoader,
+  expectedWeightsId,
   type LoadBackboneOptions,
   type LoadedBackbone,
   type LoadProgress,
@@ -35,7 +36,7 @@ export {
   httpConvertedReader,
   verifyWeightFile,
 } from './platform/fetch-platform.js';
-export { CAFFE_MEAN_BGR, type PreprocessingMode, preprocess } from './preprocess.js';
+export { CAFFE_MEAN_BGR, type PreprocessingMode, preprocess, preprocessPixels } from './preprocess.js';
 export { getModel, listModels, registerModel } from './registry.js';
 export type { BuildOptions, ModelSpec, PretrainedWeights, WeightFileSpec } from './spec.js';
 export { ZOO_VERSION } from './version.js';

@@ -210,3 +210,27 @@ async function loadWeightsInto(
 function looksLikeLocation(s: string): boolean {
   return /[/\\.]/.test(s);
 }
+
+/**
+ * The `weights.id` that `loadBackbone(id, options)` would report, found without building the model
+ * or loading any weights (a user's own file is read and hashed), so that work compiled from those
+ * weights before (an ONNX graph) can be found by it. Null where it cannot be known up front
+ * (`modelUrl`, random weights, a URL, a user file without `platform`).
+ */
+export async function expectedWeightsId(
+  id: string,
+  options: Pick<LoadBackboneOptions, 'weights' | 'includeTop' | 'modelUrl'> = {},
+  platform?: Pick<BackbonePlatform, 'readUserFile'>,
+): Promise<string | null> {
+  if (options.modelUrl !== undefined) return null;
+  const spec = getModel(id);
+  const includeTop = options.includeTop ?? false;
+  const weights = options.weights === undefined ? (Object.keys(spec.weights)[0] ?? null) : options.weights;
+  if (weights === null) return null;
+  const variant = spec.weights[weights];
+  if (variant?.bundled && !includeTop) return variant.bundled.shards.map((s) => s.sha256).join('');
+  if (variant) return (includeTop ? variant.top : variant.notop)?.md5 ?? null;
+  // a URL would be downloaded twice when nothing is cached: only local files are hashed up front
+  if (!looksLikeLocation(weights) || !platform || /^[a-z][a-z0-9+.-]*:\/\//i.test(weights)) return null;
+  return sha256Hex(await platform.readUserFile(weights, {}));
+}

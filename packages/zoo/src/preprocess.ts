@@ -43,3 +43,37 @@ export function preprocess<T extends tfc.Tensor3D | tfc.Tensor4D>(
     }
   }) as T;
 }
+
+/**
+ * {@link preprocess} in plain JS, in place, on `[…, 3]` RGB values in a Float32Array: the same
+ * float32 arithmetic to the bit (tested), for engines fed from JS arrays (ONNX Runtime) without
+ * a round trip through tfjs kernels.
+ */
+export function preprocessPixels(pixels: Float32Array, mode: PreprocessingMode = 'caffe'): Float32Array {
+  if (pixels.length % 3 !== 0)
+    throw new Error(`preprocessPixels expects RGB values (a multiple of 3), got ${pixels.length}`);
+  const f = Math.fround;
+  switch (mode) {
+    case 'caffe': {
+      const [b, g, r] = CAFFE_MEAN_BGR.map(f) as [number, number, number];
+      for (let i = 0; i < pixels.length; i += 3) {
+        const red = pixels[i]!;
+        pixels[i] = pixels[i + 2]! - b;
+        pixels[i + 1] = pixels[i + 1]! - g;
+        pixels[i + 2] = red - r;
+      }
+      return pixels;
+    }
+    case 'tf':
+      for (let i = 0; i < pixels.length; i++) pixels[i] = f(pixels[i]! / 127.5) - 1;
+      return pixels;
+    case 'torch': {
+      const mean = TORCH_MEAN.map(f);
+      const std = TORCH_STD.map(f);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = f(f(pixels[i]! / 255) - mean[i % 3]!) / std[i % 3]!;
+      return pixels;
+    }
+    default:
+      throw new Error(`unknown preprocessing mode ${String(mode)}`);
+  }
+}

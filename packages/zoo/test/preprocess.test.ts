@@ -3,7 +3,7 @@ import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { decodePredictions } from '../src/decode-predictions.js';
 import { IMAGENET_LABELS } from '../src/imagenet-labels.js';
-import { preprocess } from '../src/preprocess.js';
+import { type PreprocessingMode, preprocess, preprocessPixels } from '../src/preprocess.js';
 import { getModel, listModels } from '../src/registry.js';
 import { sha256Hex } from '../src/weights/digest.js';
 import { Md5, md5Hex } from '../src/weights/md5.js';
@@ -57,6 +57,25 @@ describe('preprocess', () => {
     preprocess(rgb).dispose();
     expect(tfc.memory().numTensors).toBe(before);
     rgb.dispose();
+  });
+});
+
+describe('preprocessPixels (plain JS, for engines fed from arrays)', () => {
+  // whole values as decoded, and fractional ones as bilinear resizing makes them
+  const values = Float32Array.from({ length: 3 * 4096 }, (_, i) =>
+    i % 2 === 0 ? i % 256 : Math.fround(((i * 7919) % 25500) / 100),
+  );
+  for (const mode of ['caffe', 'tf', 'torch'] as PreprocessingMode[]) {
+    it(`equals preprocess '${mode}' bit for bit`, async () => {
+      const expected = preprocess(tfc.tensor4d(values, [1, 64, 64, 3]), mode);
+      const actual = preprocessPixels(values.slice(), mode);
+      expect(Array.from(actual)).toEqual(Array.from(await expected.data()));
+      expected.dispose();
+    });
+  }
+
+  it('refuses values that are not RGB triples', () => {
+    expect(() => preprocessPixels(new Float32Array(4))).toThrow(/a multiple of 3\), got 4/);
   });
 });
 

@@ -1,9 +1,11 @@
-import { createFeatureExtractor } from '@graft/core';
-import { loadBackbone } from '@graft/zoo';
+import { createFeatureExtractor, type ImageEmbedder, openCachedFeatureExtractor } from '@graft/core';
+import { expectedWeightsId, getModel, loadBackbone, nodePlatform } from '@graft/zoo';
 import type { Command } from 'commander';
 import { imageSize, positiveInt } from '../errors.js';
 import { decodeFiles } from '../images/decode-many.js';
+import { expandImages } from '../images/expand.js';
 import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
+import type { ActiveEngine } from '../runtime/engine.js';
 import { createProgressBar } from '../ui/progress.js';
 
 interface EmbedOptions {
@@ -17,11 +19,60 @@ interface EmbedOptions {
   engine: string;
 }
 
+/** Images decoded and embedded this many at a time: memory stays flat however many there are. */
+const CHUNK_BATCHES = 4;
+
+/**
+ * The embedder for `opts`: straight from the ONNX graph cached by an earlier run on the same
+ * weights (no tfjs model built, no weights loaded), else the loaded backbone.
+ */
+async function openEmbedder(
+  opts: EmbedOptions,
+  engine: ActiveEngine,
+): Promise<{ embedder: ImageEmbedder; weights: string; dispose(): void }> {
+  const spec = getModel(opts.model);
+  const accelerator = engine.accelerator;
+  if (accelerator) {
+    const weightsId = await expectedWeightsId(spec.id, { weights: opts.weights }, nodePlatform);
+    const cached = weightsId
+      ? await openCachedFeatureExtractor(spec, {
+          accelerator,
+          weightsId,
+          layer: opts.layer,
+          inputSize: opts.imageSize,
+        })
+      : null;
+    if (cached)
+      return {
+        embedder: cached,
+        weights: `${opts.weights ?? Object.keys(spec.weights)[0]} (compiled graph from an earlier run)`,
+        dispose() {},
+      };
+  }
+  const bar = createProgressBar(`downloading ${opts.model}`);
+  const backbone = await loadBackbone(opts.model, {
+    weights: opts.weights,
+    onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
+  });
+  bar.done();
+  try {
+    const embedder = createFeatureExtractor(backbone, {
+      layer: opts.layer,
+      inputSize: opts.imageSize,
+      accelerator,
+    });
+    return { embedder, weights: backbone.weights.source, dispose: () => backbone.model.dispose() };
+  } catch (err) {
+    backbone.model.dispose();
+    throw err;
+  }
+}
+
 /** `graft embed`: pooled backbone features per image. */
 export function registerEmbedCommand(program: Command): void {
   program
     .command('embed <images...>')
-    .description('pooled backbone features (embeddings) for each image')
+    .description('pooled backbone features (embeddings) for each image (files or folders)')
     .option('--model <id>', 'zoo model', 'resnet50')
     .option(
       '--weights <weights>',
@@ -33,34 +84,40 @@ export function registerEmbedCommand(program: Command): void {
     .option('--json', 'one JSON array of { file, features } on stdout, nothing else')
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
     .option(...ENGINE_OPTION)
-    .action(async (files: string[], opts: EmbedOptions) => {
+    .action(async (inputs: string[], opts: EmbedOptions) => {
       const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
-      const bar = createProgressBar(`downloading ${opts.model}`);
-      const backbone = await loadBackbone(opts.model, {
-        weights: opts.weights,
-        onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
-      });
-      bar.done();
-      const extractor = createFeatureExtractor(backbone, {
-        layer: opts.layer,
-        inputSize: opts.imageSize,
-        accelerator: engine.accelerator,
-      });
+      const files = await expandImages(inputs);
+      const { embedder, weights, dispose } = await openEmbedder(opts, engine);
       process.stderr.write(
-        `graft: ${backbone.spec.id}, weights ${backbone.weights.source}, layer ${extractor.layer}, ${extractor.inputSize.join('×')} input\n`,
+        `graft: ${opts.model}, weights ${weights}, layer ${embedder.layer}, ${embedder.inputSize.join('×')} input\n`,
       );
-      const { images, skipped } = await decodeFiles(files);
-      const features = await extractor.extract(
-        images.map((i) => i.image),
-        { batchSize: opts.batchSize, names: images.map((i) => i.file) },
-      );
-      await extractor.dispose();
-      backbone.model.dispose();
-      const rows = images.map((img, i) => ({ file: img.file, features: Array.from(features[i]!) }));
-      if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-      else
-        for (const r of rows)
-          process.stdout.write(`${r.file}\t${r.features.map((v) => v.toPrecision(6)).join(' ')}\n`);
-      if (skipped.length > 0) process.exitCode = 1;
+      // decoded, embedded and written a chunk at a time; the JSON array is written as it grows
+      let skipped = 0;
+      let written = 0;
+      if (opts.json) process.stdout.write('[');
+      const chunk = opts.batchSize * CHUNK_BATCHES;
+      try {
+        for (let start = 0; start < files.length; start += chunk) {
+          const decoded = await decodeFiles(files.slice(start, start + chunk));
+          skipped += decoded.skipped.length;
+          const features = await embedder.extract(
+            decoded.images.map((i) => i.image),
+            { batchSize: opts.batchSize, names: decoded.images.map((i) => i.file) },
+          );
+          const lines = decoded.images.map((img, i) => {
+            const values = features[i]!;
+            if (opts.json)
+              return `${written++ === 0 ? '' : ','}${JSON.stringify({ file: img.file, features: Array.from(values) })}`;
+            return `${img.file}\t${Array.from(values, (v) => v.toPrecision(6)).join(' ')}\n`;
+          });
+          if (lines.length > 0 && !process.stdout.write(lines.join('')))
+            await new Promise((done) => process.stdout.once('drain', done));
+        }
+      } finally {
+        await embedder.dispose();
+        dispose();
+      }
+      if (opts.json) process.stdout.write(']\n');
+      if (skipped > 0) process.exitCode = 1;
     });
 }

@@ -21,7 +21,7 @@ import { DEFAULT_PIXEL_LIMIT } from '../images/decode.js';
 import { writeReport } from '../report/write-report.js';
 import { writeFileAtomic } from '../runs/atomic.js';
 import { DiskFeatureCache } from '../runs/disk-feature-cache.js';
-import { folderLoadHandler, folderSaveHandler } from '../runs/model-files.js';
+import { type BackboneFileReuse, folderLoadHandler, folderSaveHandler } from '../runs/model-files.js';
 import { defaultRunDir, RUN_FILES, RunFolder } from '../runs/run-folder.js';
 import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
 import { createProgressBar } from '../ui/progress.js';
@@ -373,6 +373,8 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
 
   const reporter = createTrainingReporter({ json: flags.json ?? false, tty: process.stderr.isTTY === true });
   const epochs: EpochLog[] = [];
+  // checkpoints share one backbone.bin while the backbone does not train (feature extraction)
+  const backboneFiles: BackboneFileReuse = {};
   const callbacks = [
     {
       onEpochEnd: async (log: EpochLog) => {
@@ -385,15 +387,20 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
       save: async () => {
         const state = encodeTrainingState(await clf.trainingState());
         await clf.save(
-          folderSaveHandler(run.path(`${RUN_FILES.checkpoints}/latest`), clf.manifest(), {
-            [STATE_FILES.json]: state.json,
-            [STATE_FILES.data]: state.data,
-          }),
+          folderSaveHandler(
+            run.path(`${RUN_FILES.checkpoints}/latest`),
+            clf.manifest(),
+            { [STATE_FILES.json]: state.json, [STATE_FILES.data]: state.data },
+            backboneFiles,
+          ),
         );
       },
     }),
     checkpoint({
-      save: () => clf.save(folderSaveHandler(run.path(`${RUN_FILES.checkpoints}/best`), clf.manifest())),
+      save: () =>
+        clf.save(
+          folderSaveHandler(run.path(`${RUN_FILES.checkpoints}/best`), clf.manifest(), {}, backboneFiles),
+        ),
       monitor: 'val_loss',
     }),
   ];

@@ -1,42 +1,19 @@
-import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadClassifier } from '@graft/core';
 import * as tfc from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { loadDataset } from '../data/load-dataset.js';
-import { IMAGE_EXTENSIONS, scanDataset } from '../data/scan.js';
+import { scanDataset } from '../data/scan.js';
 import { positiveInt, UsageError } from '../errors.js';
 import { decodeFiles } from '../images/decode-many.js';
+import { expandImages } from '../images/expand.js';
 import { writeReport } from '../report/write-report.js';
 import { replaceFolderAtomic } from '../runs/atomic.js';
 import { folderLoadHandler, MODEL_FILES } from '../runs/model-files.js';
 import { quantizeWeights } from '../runs/quantize.js';
 import { RunFolder, resolveModelDir } from '../runs/run-folder.js';
 import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
-
-/** Image files named on the command line, folders expanded (recursively, hidden files left out). */
-async function expandImages(inputs: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const seenFolders = new Set<string>();
-  async function visit(path: string, explicit: boolean) {
-    let info: import('node:fs').Stats;
-    try {
-      info = await stat(path);
-    } catch {
-      out.push(path); // decoding reports it missing, by name
-      return;
-    }
-    if (info.isDirectory()) {
-      const real = await realpath(path);
-      if (seenFolders.has(real)) return; // a link loop, or a folder named twice
-      seenFolders.add(real);
-      for (const name of (await readdir(path)).sort())
-        if (!name.startsWith('.')) await visit(join(path, name), false);
-    } else if (explicit || IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) out.push(path);
-  }
-  for (const input of inputs) await visit(input, true);
-  return out;
-}
 
 function csvCell(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

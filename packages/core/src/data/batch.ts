@@ -22,3 +22,28 @@ export function toInputBatch(
     return tfc.stack(tensors) as tfc.Tensor4D;
   });
 }
+
+/**
+ * {@link toInputBatch} as one `[n, height, width, 3]` Float32Array, for engines fed from JS arrays
+ * (ONNX Runtime): images already at the size are copied without a tfjs kernel; others are resized
+ * exactly as `toInputBatch` resizes them.
+ */
+export function toInputPixels(
+  images: readonly RgbImage[],
+  size: readonly [number, number],
+  names?: readonly string[],
+): Float32Array {
+  const [height, width] = size;
+  const perImage = height * width * 3;
+  const out = new Float32Array(images.length * perImage);
+  images.forEach((image, i) => {
+    assertRgbImage(image, names?.[i] ?? `image ${i}`);
+    if (image.height === height && image.width === width) out.set(image.pixels, i * perImage);
+    else {
+      const resized = toInputBatch([image], size, names ? [names[i]!] : undefined);
+      out.set(resized.dataSync(), i * perImage);
+      resized.dispose();
+    }
+  });
+  return out;
+}

@@ -28,6 +28,22 @@ export interface BackboneAccelerator {
   readonly name: string;
   /** A runner for `model`'s current weights, or null when this engine cannot run that model. */
   prepare(model: tfl.LayersModel, request: AcceleratorRequest): Promise<AcceleratedRunner | null>;
+  /**
+   * A runner for what an earlier `prepare` compiled under the same request (weights key, outputs,
+   * mode, size) and kept in its cache, without the tfjs model; null when nothing is kept.
+   */
+  open?(request: AcceleratorRequest): Promise<AcceleratedRunner | null>;
+}
+
+/**
+ * A weights key from what identifies the weights as loaded (`LoadedBackbone.weights.id`, a hash of
+ * the file they came from) instead of hashing every tensor; null for random weights, which no
+ * identifier names, and for weights of unknown origin (a backbone given without
+ * `weights`). Valid only while the backbone holds those weights unchanged.
+ */
+export async function weightsKeyFromIdentity(backboneId: string, weightsId: string): Promise<string | null> {
+  if (weightsId === 'random' || weightsId === 'unknown') return null;
+  return sha256Hex(new TextEncoder().encode(`graft-weights|${backboneId}|${weightsId}`));
 }
 
 /** A content hash of the weights that `outputs` depend on (which layers, in order, and their values). */

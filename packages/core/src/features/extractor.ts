@@ -1,10 +1,15 @@
 import type { LoadedBackbone, ModelSpec } from '@graft/zoo';
-import { preprocess } from '@graft/zoo';
+import { preprocess, preprocessPixels } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { toInputBatch } from '../data/batch.js';
+import { toInputBatch, toInputPixels } from '../data/batch.js';
 import type { RgbImage } from '../data/image.js';
-import { type AcceleratedRunner, type BackboneAccelerator, weightsKeyOf } from './accelerator.js';
+import {
+  type AcceleratedRunner,
+  type BackboneAccelerator,
+  weightsKeyFromIdentity,
+  weightsKeyOf,
+} from './accelerator.js';
 
 /** Options of {@link createFeatureExtractor}. */
 export interface FeatureExtractorOptions {
@@ -17,9 +22,7 @@ export interface FeatureExtractorOptions {
 }
 
 /** Turns images into pooled backbone features. */
-export interface FeatureExtractor {
-  /** Length of one feature vector. */
-  readonly size: number;
+export interface ImageEmbedder {
   readonly layer: string;
   readonly inputSize: readonly [number, number];
   /** Features of `images`, run `batchSize` at a time. */
@@ -27,10 +30,74 @@ export interface FeatureExtractor {
     images: readonly RgbImage[],
     options?: { batchSize?: number; names?: readonly string[] },
   ): Promise<Float32Array[]>;
-  /** Features of a ready `[n, h, w, 3]` pixel batch, as a tensor (caller disposes); always tfjs. */
-  extractBatch(pixels: tfc.Tensor4D): tfc.Tensor2D;
   /** Frees what the accelerator compiled. */
   dispose(): Promise<void>;
+}
+
+/** An {@link ImageEmbedder} over a tfjs backbone. */
+export interface FeatureExtractor extends ImageEmbedder {
+  /** Length of one feature vector. */
+  readonly size: number;
+  /** Features of a ready `[n, h, w, 3]` pixel batch, as a tensor (caller disposes); always tfjs. */
+  extractBatch(pixels: tfc.Tensor4D): tfc.Tensor2D;
+}
+
+/** Features of `images` on an accelerated runner, fed from JS arrays. */
+async function extractOnRunner(
+  runner: AcceleratedRunner,
+  spec: ModelSpec,
+  inputSize: readonly [number, number],
+  images: readonly RgbImage[],
+  { batchSize = 8, names }: { batchSize?: number; names?: readonly string[] },
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let start = 0; start < images.length; start += batchSize) {
+    const chunk = images.slice(start, start + batchSize);
+    const pixels = preprocessPixels(
+      toInputPixels(chunk, inputSize, names?.slice(start, start + batchSize)),
+      spec.preprocessing,
+    );
+    const data = (await runner.run(pixels, chunk.length))[0]!;
+    const size = data.length / chunk.length;
+    for (let i = 0; i < chunk.length; i++) out.push(data.slice(i * size, (i + 1) * size));
+  }
+  return out;
+}
+
+/** Options of {@link openCachedFeatureExtractor}. */
+export interface CachedFeatureExtractorOptions {
+  /** The accelerator whose cache holds the compiled backbone. */
+  accelerator: BackboneAccelerator;
+  /** `LoadedBackbone.weights.id` of the weights it was compiled from. */
+  weightsId: string;
+  layer?: string;
+  inputSize?: readonly [number, number];
+}
+
+/**
+ * Feature extraction with no tfjs model at all: runs the backbone that an earlier
+ * {@link createFeatureExtractor} compiled on `accelerator` (same model, weights, layer and size)
+ * straight from the accelerator's cache, so the model is neither built nor loaded — `graft embed`
+ * starts in a fraction of the time. Null when that graph is not cached (load the backbone then).
+ */
+export async function openCachedFeatureExtractor(
+  spec: ModelSpec,
+  options: CachedFeatureExtractorOptions,
+): Promise<ImageEmbedder | null> {
+  if (!options.accelerator.open) return null;
+  const layer = options.layer ?? spec.featureLayer;
+  const inputSize = options.inputSize ?? spec.inputSize;
+  const weightsKey = await weightsKeyFromIdentity(spec.id, options.weightsId);
+  if (!weightsKey) return null;
+  const runner = await options.accelerator.open({ outputs: [layer], mode: 'pooled', inputSize, weightsKey });
+  if (!runner) return null;
+  return {
+    layer,
+    inputSize,
+    extract: (images, extractOptions = {}) =>
+      extractOnRunner(runner, spec, inputSize, images, extractOptions),
+    dispose: async () => runner.dispose(),
+  };
 }
 
 /**
@@ -38,7 +105,7 @@ export interface FeatureExtractor {
  * `graft embed`. Preprocessing and resizing follow the backbone's spec.
  */
 export function createFeatureExtractor(
-  backbone: Pick<LoadedBackbone, 'model' | 'spec'>,
+  backbone: Pick<LoadedBackbone, 'model' | 'spec'> & { weights?: LoadedBackbone['weights'] },
   options: FeatureExtractorOptions = {},
 ): FeatureExtractor {
   const spec: ModelSpec = backbone.spec;
@@ -67,9 +134,13 @@ export function createFeatureExtractor(
   const accelerated = () => {
     const accelerator = options.accelerator;
     if (!accelerator) return Promise.resolve(null);
-    runner ??= weightsKeyOf(backbone.model, [layerName]).then((weightsKey) =>
-      accelerator.prepare(probe, { outputs: [layerName], mode: 'pooled', inputSize, weightsKey }),
-    );
+    // weights as loaded are named by their file's hash; otherwise hash the tensors themselves
+    runner ??= (async () => {
+      const weightsKey =
+        (backbone.weights && (await weightsKeyFromIdentity(spec.id, backbone.weights.id))) ??
+        (await weightsKeyOf(backbone.model, [layerName]));
+      return accelerator.prepare(probe, { outputs: [layerName], mode: 'pooled', inputSize, weightsKey });
+    })();
     return runner;
   };
 
@@ -78,28 +149,21 @@ export function createFeatureExtractor(
     layer: layerName,
     inputSize,
     extractBatch,
-    async extract(images, { batchSize = 8, names } = {}) {
-      const out: Float32Array[] = [];
+    async extract(images, extractOptions = {}) {
       const fast = await accelerated();
+      if (fast) return extractOnRunner(fast, spec, inputSize, images, extractOptions);
+      const { batchSize = 8, names } = extractOptions;
+      const out: Float32Array[] = [];
       for (let start = 0; start < images.length; start += batchSize) {
         const batch = toInputBatch(
           images.slice(start, start + batchSize),
           inputSize,
           names?.slice(start, start + batchSize),
         );
-        let data: Float32Array;
-        if (fast) {
-          const x = tfc.tidy(() => preprocess(batch, spec.preprocessing));
-          batch.dispose();
-          const pixels = (await x.data()) as Float32Array;
-          x.dispose();
-          data = (await fast.run(pixels, batch.shape[0]))[0]!;
-        } else {
-          const features = extractBatch(batch);
-          batch.dispose();
-          data = (await features.data()) as Float32Array;
-          features.dispose();
-        }
+        const features = extractBatch(batch);
+        batch.dispose();
+        const data = (await features.data()) as Float32Array;
+        features.dispose();
         for (let i = 0; i < data.length / size; i++) out.push(data.slice(i * size, (i + 1) * size));
       }
       return out;

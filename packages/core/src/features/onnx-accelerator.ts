@@ -1,5 +1,5 @@
 import { exportOnnx, sha256Hex } from '@graft/zoo';
-import type { AcceleratedRunner, BackboneAccelerator } from './accelerator.js';
+import type { AcceleratedRunner, AcceleratorRequest, BackboneAccelerator } from './accelerator.js';
 
 /** What the accelerator uses of onnxruntime's API: `onnxruntime-node` or `onnxruntime-web` fit. */
 export interface OrtModule {
@@ -36,55 +36,59 @@ export interface OnnxAcceleratorOptions {
  */
 export function createOnnxAccelerator(options: OnnxAcceleratorOptions): BackboneAccelerator {
   const { ort } = options;
+  const cacheKey = async (request: AcceleratorRequest) => {
+    const [height, width] = request.inputSize;
+    const shape = await sha256Hex(
+      new TextEncoder().encode(`${request.outputs.join(',')}|${request.mode}|${height}x${width}`),
+    );
+    return `${request.weightsKey.slice(0, 32)}-${shape.slice(0, 16)}`;
+  };
+  async function start(bytes: Uint8Array, request: AcceleratorRequest, input: string, outputs: string[]) {
+    const [height, width] = request.inputSize;
+    const session = await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      interOpNumThreads: 1,
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    });
+    return {
+      async run(pixels: Float32Array, batch: number) {
+        const feed = new ort.Tensor('float32', pixels, [batch, height, width, 3]);
+        const result = await session.run({ [input]: feed });
+        return outputs.map((name) => {
+          const out = result[name] ?? result[name.replace(/\/(pooled|nhwc)$/, '')];
+          if (!out) throw new Error(`the ONNX graph has no output '${name}'`);
+          return out.data as Float32Array;
+        });
+      },
+      dispose: () => session.release(),
+    } satisfies AcceleratedRunner;
+  }
+  /** Output names as exportOnnx gives them (a cached graph was written by it). */
+  const exportedNames = (request: AcceleratorRequest) => request.outputs.map((o) => `${o}/${request.mode}`);
   return {
     name: options.name ?? 'onnxruntime',
     async prepare(model, request): Promise<AcceleratedRunner | null> {
-      const [height, width] = request.inputSize;
-      const shape = await sha256Hex(
-        new TextEncoder().encode(`${request.outputs.join(',')}|${request.mode}|${height}x${width}`),
-      );
-      const key = `${request.weightsKey.slice(0, 32)}-${shape.slice(0, 16)}`;
+      const key = await cacheKey(request);
       const cached = await options.cache?.get(key);
-      let bytes: Uint8Array;
-      let outputs: string[];
-      let input = 'input';
-      if (cached) {
-        bytes = cached;
-        outputs = request.outputs.map((o) => `${o}/${request.mode}`);
-      } else {
-        try {
-          const exported = exportOnnx(model, {
-            outputs: request.outputs,
-            mode: request.mode,
-            inputSize: [height, width],
-          });
-          bytes = exported.bytes;
-          outputs = exported.outputs;
-          input = exported.input;
-        } catch (err) {
-          options.onFallback?.(`${err instanceof Error ? err.message : String(err)}; running it in tfjs`);
-          return null;
-        }
-        await options.cache?.set(key, bytes);
+      if (cached) return start(cached, request, 'input', exportedNames(request));
+      let exported: ReturnType<typeof exportOnnx>;
+      try {
+        exported = exportOnnx(model, {
+          outputs: request.outputs,
+          mode: request.mode,
+          inputSize: [request.inputSize[0], request.inputSize[1]],
+        });
+      } catch (err) {
+        options.onFallback?.(`${err instanceof Error ? err.message : String(err)}; running it in tfjs`);
+        return null;
       }
-      const session = await ort.InferenceSession.create(bytes, {
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        interOpNumThreads: 1,
-        ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-      });
-      return {
-        async run(pixels, batch) {
-          const feed = new ort.Tensor('float32', pixels, [batch, height, width, 3]);
-          const result = await session.run({ [input]: feed });
-          return outputs.map((name) => {
-            const out = result[name] ?? result[name.replace(/\/(pooled|nhwc)$/, '')];
-            if (!out) throw new Error(`the ONNX graph has no output '${name}'`);
-            return out.data as Float32Array;
-          });
-        },
-        dispose: () => session.release(),
-      };
+      await options.cache?.set(key, exported.bytes);
+      return start(exported.bytes, request, exported.input, exported.outputs);
+    },
+    async open(request) {
+      const cached = await options.cache?.get(await cacheKey(request));
+      return cached ? start(cached, request, 'input', exportedNames(request)) : null;
     },
   };
 }

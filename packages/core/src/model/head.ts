@@ -1,5 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { Random } from '../util/random.js';
 
 /** The new classifier on top of the backbone. */
 export interface HeadOptions {
@@ -66,12 +67,13 @@ export function headFromLayers(layers: tfl.layers.Layer[], dropoutRate: number):
         for (const layer of layers) {
           if (layer.getClassName() !== 'Dropout') y = layer.apply(y) as tfc.Tensor;
           else if (dropoutSeed !== undefined) {
-            // dropout drawn from a seed the training loop controls, so that runs repeat exactly
-            const keep = tfc.cast(
-              tfc.greaterEqual(tfc.randomUniform(y.shape, 0, 1, 'float32', dropoutSeed), dropoutRate),
-              'float32',
-            );
-            y = tfc.mul(y, tfc.div(keep, 1 - dropoutRate));
+            // dropout drawn from a seed the training loop controls, so that runs repeat exactly; the
+            // mask is made in JS (tfjs's seeded randomUniform costs more than the rest of the step)
+            const rng = new Random(dropoutSeed);
+            const scale = 1 / (1 - dropoutRate);
+            const mask = new Float32Array(y.size);
+            for (let i = 0; i < mask.length; i++) mask[i] = rng.next() >= dropoutRate ? scale : 0;
+            y = tfc.mul(y, tfc.tensor(mask, y.shape));
           }
         }
         return y as tfc.Tensor2D;
