@@ -32,10 +32,11 @@ import { type ClassifierManifest, checkManifest, MANIFEST_FORMAT_VERSION } from 
 import { classificationReport, type EvaluationReport } from './metrics.js';
 import { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';
 import {
-  cacheFrozenPrefix,
-  type FrozenPrefixCache,
-  frozenPrefixFromActivations,
+  type ActivationStoreFactory,
+  FrozenActivations,
+  memoryActivationStore,
   planFrozenPrefix,
+  runSuffix,
 } from './model/frozen-prefix.js';
 import {
   buildWholeModel,
@@ -133,7 +134,9 @@ export interface FitOptions extends TrainOptions {
   trainBatchNorm?: boolean;
   /**
    * Without augmentation, compute the frozen layers' outputs once and run only the unfrozen ones
-   * each step (the same numbers, much less work). Default true; skipped above 1 GB of activations.
+   * each step (the same numbers, much less work; validation too). Default true. Up to 1 GB they
+   * stay in memory; above, in `clf.activationStore` where one is set (the CLI: float16 in a file),
+   * else the prefix runs every step.
    */
   cacheFrozenActivations?: boolean;
   /** Discriminative rates: stage rates spread geometrically from lr / lrMult (earliest unfrozen stage) to lr (the head). Default 1. */
@@ -197,15 +200,16 @@ export interface ClassifierStats {
   backboneImages: number;
   /** Feature vectors found in the cache instead. */
   featureCacheHits: number;
-  /** Bytes of frozen-prefix activations the last fine-tuning phase kept (0: it ran the prefix each step). */
+  /** Bytes (as float32) of frozen-prefix activations the last fine-tuning phase kept (0: it ran the prefix each step). */
   frozenActivationBytes: number;
+  /** Where they were kept: in memory, in `clf.activationStore`, or nowhere. */
+  frozenActivationStore: 'memory' | 'store' | 'none';
   /** Examples per part of a step in the last fine-tuning phase (the batch size: not split). */
   microBatch: number;
 }
 
 const DEFAULT_FINE_TUNE_FREEZE = 'conv4_block6_out';
 /** Above this, frozen-prefix activations are recomputed each step rather than kept. */
-const FROZEN_CACHE_MAX_BYTES = 1e9;
 
 function infoFromBackbone(options: ClassifierOptions): BackboneInfo {
   const { spec } = options.backbone;
@@ -254,6 +258,7 @@ export class Classifier {
     backboneImages: 0,
     featureCacheHits: 0,
     frozenActivationBytes: 0,
+    frozenActivationStore: 'none',
     microBatch: 0,
   };
   private strategy: ClassifierManifest['strategy'] = 'untrained';
@@ -268,6 +273,14 @@ export class Classifier {
    * e.g. ONNX Runtime in Node; null (default) keeps everything in tfjs.
    */
   accelerator: BackboneAccelerator | null = null;
+  /**
+   * Keeps frozen-prefix activations too large for memory (`frozenActivationMemoryBytes`) between
+   * fine-tuning epochs,
+   * e.g. the CLI's float16 file; null (default) runs the prefix every step for such sets instead.
+   */
+  activationStore: ActivationStoreFactory | null = null;
+  /** Frozen-prefix activations up to this many bytes (as float32) stay in memory. Default 1 GB. */
+  frozenActivationMemoryBytes = 1e9;
   /** Compiled frozen parts, by outputs and mode; cleared whenever backbone weights change. */
   private readonly runners = new Map<string, Promise<AcceleratedRunner | null>>();
   /** The backbone's weights differ from `info.weights` (fine-tuned): cached features do not apply. */
@@ -883,37 +896,48 @@ export class Classifier {
     }
   }
 
-  /** The frozen prefix's activations for `inputs` (preprocessed), on the accelerator when there is one. */
-  private async frozenPrefixCache(freeze: number, inputs: tfc.Tensor4D): Promise<FrozenPrefixCache | null> {
-    const featureLayer = this.info.featureLayer;
-    const plan = planFrozenPrefix(this.backbone, freeze, featureLayer, this.info.inputSize);
-    if (!plan || plan.bytesPerExample * inputs.shape[0] > FROZEN_CACHE_MAX_BYTES) return null;
-    const runner = await this.runnerFor(
-      plan.boundary.map((l) => l.name),
-      'nhwc',
+  /**
+   * The frozen prefix's outputs for `examples`, computed once (on the accelerator when there is one)
+   * and kept in memory or `activationStore`; null when caching does not apply or has nowhere to go.
+   */
+  private async frozenActivations(
+    freeze: number,
+    examples: readonly Example[],
+  ): Promise<FrozenActivations | null> {
+    const { featureLayer, inputSize, preprocessing } = this.info;
+    const plan = planFrozenPrefix(this.backbone, freeze, featureLayer, inputSize);
+    if (!plan || examples.length === 0) return null;
+    const inMemory = plan.bytesPerExample * examples.length <= this.frozenActivationMemoryBytes;
+    const createStore = inMemory ? memoryActivationStore : this.activationStore;
+    if (!createStore) return null;
+    const outputs = plan.boundary.map((l) => l.name);
+    const runner = await this.runnerFor(outputs, 'nhwc');
+    const probe = runner
+      ? null
+      : tfl.model({
+          inputs: this.backbone.inputs,
+          outputs: plan.boundary.map((l) => l.output as tfl.SymbolicTensor),
+        });
+    const activations = await FrozenActivations.compute(
+      plan,
+      examples.length,
+      createStore,
+      async (start, count) => {
+        const chunk = examples.slice(start, start + count);
+        const names = chunk.map((e) => e.id);
+        if (runner)
+          return runner.run(preprocessPixels(toInputPixels(chunk, inputSize, names), preprocessing), count);
+        const outs = tfc.tidy(() => {
+          const y = probe!.predict(preprocess(toInputBatch(chunk, inputSize, names), preprocessing));
+          return Array.isArray(y) ? y : [y];
+        });
+        const values = (await Promise.all(outs.map((t) => t.data()))) as Float32Array[];
+        tfc.dispose(outs);
+        return values;
+      },
     );
-    if (!runner)
-      return cacheFrozenPrefix(this.backbone, freeze, featureLayer, inputs, FROZEN_CACHE_MAX_BYTES);
-    const n = inputs.shape[0];
-    const parts: Float32Array[][] = plan.boundary.map(() => []);
-    for (let start = 0; start < n; start += 32) {
-      const count = Math.min(32, n - start);
-      const slice = tfc.slice(inputs, [start, 0, 0, 0], [count, -1, -1, -1]);
-      const pixels = (await slice.data()) as Float32Array;
-      slice.dispose();
-      for (const [i, out] of (await runner.run(pixels, count)).entries()) parts[i]!.push(out);
-    }
-    const activations = plan.boundary.map((_, i) => {
-      const shape = [n, ...plan.boundaryShapes[i]!];
-      const all = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      let at = 0;
-      for (const p of parts[i]!) {
-        all.set(p, at);
-        at += p.length;
-      }
-      return tfc.tensor(all, shape, 'float32');
-    });
-    return frozenPrefixFromActivations(plan, featureLayer, activations);
+    this.stats.frozenActivationStore = inMemory ? 'memory' : 'store';
+    return activations;
   }
 
   private async trainEndToEnd(
@@ -937,13 +961,12 @@ export class Classifier {
     const aug = resolveAugment(options.augment);
     const size = this.info.inputSize;
     const name = (e: Example) => e.id;
-    const trainPixels = aug ? null : toInputBatch(train, size, train.map(name));
-    const prefix =
-      trainPixels && (options.cacheFrozenActivations ?? true)
-        ? tfc.tidy(() => preprocess(trainPixels, this.info.preprocessing))
-        : null;
-    const frozenPrefix = prefix ? await this.frozenPrefixCache(freeze, prefix) : null;
-    prefix?.dispose();
+    const featureLayer = this.info.featureLayer;
+    // pixels are made per batch from the examples: a whole set as one tensor would fill the wasm heap
+    this.stats.frozenActivationStore = 'none';
+    const cache = !aug && (options.cacheFrozenActivations ?? true);
+    const frozenPrefix = cache ? await this.frozenActivations(freeze, train) : null;
+    const frozenValidation = frozenPrefix ? await this.frozenActivations(freeze, validation) : null;
     this.markBackboneChanged(); // from here on the unfrozen layers train
     this.stats.frozenActivationBytes = frozenPrefix?.bytes ?? 0;
     const microBatch =
@@ -956,7 +979,6 @@ export class Classifier {
         options.batchSize ?? 16,
       );
     this.stats.microBatch = microBatch;
-    const valPixels = validation.length > 0 ? toInputBatch(validation, size, validation.map(name)) : null;
     const valY =
       validation.length > 0
         ? tfc.tensor1d(
@@ -1007,9 +1029,14 @@ export class Classifier {
       step: async (indices, rate, epoch) => {
         for (const [i, o] of optimizers.entries()) o.setLearningRate(rate * factors[i]!);
         const dropoutSeed = phaseRng.int(2 ** 31);
+        const fetched = frozenPrefix ? await frozenPrefix.rows(indices) : null;
         const batch = (chosen: number[]) =>
-          trainPixels
-            ? (tfc.gather(trainPixels, chosen) as tfc.Tensor4D)
+          !aug
+            ? toInputBatch(
+                chosen.map((i) => train[i]!),
+                size,
+                chosen.map((i) => name(train[i]!)),
+              )
             : (tfc.concat(
                 chosen.map((i) =>
                   augmentImage(train[i]!, size, aug!, new Random(hashSeed(`${augSeed}:${epoch}:${i}`))),
@@ -1019,9 +1046,17 @@ export class Classifier {
         // one dropout seed per part: a step split into micro-batches stays reproducible
         const probabilities = (rows: number[], part: number) => {
           const chosen = rows.map((r) => indices[r]!);
-          return frozenPrefix
+          return frozenPrefix && fetched
             ? this.head.forward(
-                tfc.mean(frozenPrefix.suffix(chosen, trainBatchNorm), [1, 2]) as tfc.Tensor2D,
+                tfc.mean(
+                  runSuffix(
+                    frozenPrefix.plan,
+                    featureLayer,
+                    frozenPrefix.tensors(fetched, rows),
+                    trainBatchNorm,
+                  ),
+                  [1, 2],
+                ) as tfc.Tensor2D,
                 dropoutSeed + part,
               )
             : forward(batch(chosen), dropoutSeed + part);
@@ -1042,23 +1077,39 @@ export class Classifier {
         );
       },
       validate:
-        valPixels && valY
+        validation.length > 0 && valY
           ? async () => {
               let lossSum = 0;
               let correct = 0;
               // inference only: predict frees each layer's input as it goes, so batches can be larger
               const evalBatch = Math.max(batchSize, 64);
               for (let start = 0; start < validation.length; start += evalBatch) {
+                const n = Math.min(evalBatch, validation.length - start);
+                const positions = Array.from({ length: n }, (_, i) => i);
+                const fetched = frozenValidation
+                  ? await frozenValidation.rows(positions.map((i) => start + i))
+                  : null;
                 const [s, c] = tfc.tidy(() => {
-                  const n = Math.min(evalBatch, validation.length - start);
-                  const x = tfc.slice(valPixels, [start, 0, 0, 0], [n, -1, -1, -1]) as tfc.Tensor4D;
                   const y = tfc.slice(valY, [start], [n]) as tfc.Tensor1D;
-                  const probs = this.head.forward(
-                    tfc.mean(
-                      this.featureModel.predict(preprocess(x, this.info.preprocessing)) as tfc.Tensor4D,
-                      [1, 2],
-                    ) as tfc.Tensor2D,
-                  );
+                  const features =
+                    frozenValidation && fetched
+                      ? runSuffix(
+                          frozenValidation.plan,
+                          featureLayer,
+                          frozenValidation.tensors(fetched, positions),
+                          false,
+                        )
+                      : (this.featureModel.predict(
+                          preprocess(
+                            toInputBatch(
+                              validation.slice(start, start + n),
+                              size,
+                              validation.slice(start, start + n).map(name),
+                            ),
+                            this.info.preprocessing,
+                          ),
+                        ) as tfc.Tensor4D);
+                  const probs = this.head.forward(tfc.mean(features, [1, 2]) as tfc.Tensor2D);
                   const r = this.lossAndCorrect(probs, y, null);
                   return [r.sum, r.correct];
                 });
@@ -1082,10 +1133,11 @@ export class Classifier {
       return history;
     } finally {
       this.captureState = null;
-      frozenPrefix?.dispose();
+      await frozenPrefix?.dispose();
+      await frozenValidation?.dispose();
       frozen.release();
       for (const o of optimizers) o.dispose();
-      tfc.dispose([trainPixels, valPixels, valY, weightTensor].filter((t) => t !== null) as tfc.Tensor[]);
+      tfc.dispose([valY, weightTensor].filter((t) => t !== null) as tfc.Tensor[]);
     }
   }
 }

@@ -65,6 +65,11 @@ export {
 export { type ClassifierManifest, checkManifest, MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { type ClassMetrics, classificationReport, type EvaluationReport } from './metrics.js';
 export { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';
+export {
+  type ActivationStore,
+  type ActivationStoreFactory,
+  memoryActivationStore,
+} from './model/frozen-prefix.js';
 export { type HeadOptions, OUTPUT_LAYER, POOL_LAYER } from './model/head.js';
 export { type CheckpointOptions, checkpoint } from './train/checkpoint.js';
 export {
@@ -85,5 +90,6 @@ export {
   TRAINING_STATE_VERSION,
   type TrainingState,
 } from './train/state.js';
+export { fromFloat16, toFloat16 } from './util/float16.js';
 export { Random } from './util/random.js';
 export { CORE_VERSION } from './version.js';

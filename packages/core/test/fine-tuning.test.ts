@@ -1,6 +1,8 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier } from '../src/classifier.js';
+import type { ActivationStoreFactory } from '../src/model/frozen-prefix.js';
+import { fromFloat16, toFloat16 } from '../src/util/float16.js';
 import { colourImages, thinBackbone, weightValues } from './helpers.js';
 
 beforeAll(async () => {
@@ -180,6 +182,58 @@ describe('the frozen-prefix activation cache', () => {
         for (const [j, v] of w.entries()) worst = Math.max(worst, Math.abs(v - plain[i]![j]!));
       expect(worst, String(freeze)).toBeLessThan(1e-4);
     }
+  });
+
+  it('keeps activations above the memory limit in activationStore (float16 here), or else runs the prefix each step', async () => {
+    const written: number[] = [];
+    let disposed = 0;
+    // a store as the CLI's: float16 values, so training sees them rounded
+    const float16Store: ActivationStoreFactory = async (rows, rowLength) => {
+      const halves = new Uint16Array(rows * rowLength);
+      return {
+        async write(start, values) {
+          written.push(values.length / rowLength);
+          halves.set(toFloat16(values), start * rowLength);
+        },
+        async read(indices) {
+          const out = new Float32Array(indices.length * rowLength);
+          for (const [i, row] of indices.entries())
+            out.set(fromFloat16(halves.subarray(row * rowLength, (row + 1) * rowLength)), i * rowLength);
+          return out;
+        },
+        async dispose() {
+          disposed++;
+        },
+      };
+    };
+    const run = async (store: ActivationStoreFactory | null, limit: number) => {
+      const clf = createClassifier({ backbone: thinBackbone(), classes: ['red', 'green', 'blue'], seed: 1 });
+      clf.activationStore = store;
+      clf.frozenActivationMemoryBytes = limit;
+      const history = await clf.fit(colourImages(4, 1), {
+        strategy: 'fine-tune',
+        epochs: 2,
+        batchSize: 6,
+        seed: 2,
+        validation: { split: 0.25 },
+      });
+      const stats = { ...clf.stats };
+      clf.dispose();
+      return { losses: history.phases[0]!.epochs.flatMap((e) => [e.loss, e.val_loss!]), stats };
+    };
+    const memory = await run(null, 1e9);
+    expect(memory.stats.frozenActivationStore).toBe('memory');
+    const stored = await run(float16Store, 0);
+    expect(stored.stats.frozenActivationStore).toBe('store');
+    expect(stored.stats.frozenActivationBytes).toBe(memory.stats.frozenActivationBytes);
+    expect(written.reduce((a, b) => a + b, 0)).toBe(12); // 9 training and 3 validation examples, once
+    expect(disposed).toBe(2);
+    for (const [i, loss] of stored.losses.entries())
+      expect(Math.abs(loss - memory.losses[i]!)).toBeLessThan(2e-2);
+    const none = await run(null, 0);
+    expect(none.stats.frozenActivationStore).toBe('none');
+    expect(none.stats.frozenActivationBytes).toBe(0);
+    for (const [i, loss] of none.losses.entries()) expect(loss).toBeCloseTo(memory.losses[i]!, 4);
   });
 });
 

@@ -19,6 +19,7 @@ import { DatasetError, scanDataset } from '../data/scan.js';
 import { imageSize, positiveInt, UsageError } from '../errors.js';
 import { DEFAULT_PIXEL_LIMIT } from '../images/decode.js';
 import { writeReport } from '../report/write-report.js';
+import { fileActivationStore } from '../runs/activation-file.js';
 import { writeFileAtomic } from '../runs/atomic.js';
 import { DiskFeatureCache } from '../runs/disk-feature-cache.js';
 import { type BackboneFileReuse, folderLoadHandler, folderSaveHandler } from '../runs/model-files.js';
@@ -302,6 +303,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
   }
   clf.featureCache = new DiskFeatureCache(join(graftHome(), 'features'));
   clf.accelerator = engine.accelerator;
+  clf.activationStore = fileActivationStore(); // fine-tuning sets whose frozen activations exceed 1 GB
 
   const counts = scanned.classes
     .map((c) => `${c} ${trainSet.images.filter((i) => i.label === c).length}`)
@@ -479,6 +481,12 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
   say(
     `graft: backbone ran on ${clf.stats.backboneImages} image(s); ${clf.stats.featureCacheHits} feature vector(s) came from the cache`,
   );
+  if (fineTune)
+    say(
+      clf.stats.frozenActivationStore === 'none'
+        ? 'graft: the frozen layers ran every step (augmentation on, or nothing frozen)'
+        : `graft: frozen-layer outputs computed once and kept ${clf.stats.frozenActivationStore === 'memory' ? 'in memory' : 'in a float16 temporary file'} (${(clf.stats.frozenActivationBytes / 2 ** 20).toFixed(0)} MB as float32)`,
+    );
   await clf.save(folderSaveHandler(run.path(RUN_FILES.model), clf.manifest()));
   const validationImages = valSet ? valSet.images : trainSet.images.filter((i) => validationIds.has(i.id!));
   const evaluation = validationImages.length > 0 ? await clf.evaluate(validationImages) : null;

@@ -1,34 +1,8 @@
+import { toFloat16 } from '@graft/core';
 import type * as tfc from '@tensorflow/tfjs-core';
 
 /** Weight quantisation for export, in the layout tfjs's `decodeWeights` reads. */
 export type Quantization = 'float16' | 'uint8';
-
-/** IEEE 754 half precision from single precision, round to nearest even. */
-function toHalf(value: number): number {
-  const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / NaN
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00; // overflow → inf
-  if (e <= 0) {
-    if (e < -10) return sign; // underflow → 0
-    mant = (mant | 0x800000) >>> (1 - e);
-    if (mant & 0x1000 && mant & 0x2fff) mant += 0x2000;
-    return sign | (mant >>> 13);
-  }
-  if (mant & 0x1000 && mant & 0x2fff) {
-    mant += 0x2000;
-    if (mant & 0x800000) {
-      mant = 0;
-      e += 1;
-      if (e >= 0x1f) return sign | 0x7c00;
-    }
-  }
-  return sign | (e << 10) | (mant >>> 13);
-}
 
 /**
  * Re-encodes float32 weights as float16 (half the size, ~3 significant digits) or uint8 with a
@@ -55,9 +29,7 @@ export function quantizeWeights(
     const values = new Float32Array(data.slice(offset, offset + size * 4));
     offset += size * 4;
     if (dtype === 'float16') {
-      const half = new Uint16Array(size);
-      for (let i = 0; i < size; i++) half[i] = toHalf(values[i]!);
-      parts.push(new Uint8Array(half.buffer));
+      parts.push(new Uint8Array(toFloat16(values).buffer));
       out.push({ ...spec, quantization: { dtype: 'float16' } });
     } else {
       let min = Infinity;

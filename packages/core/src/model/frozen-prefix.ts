@@ -1,20 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { outputShapesAt } from './shapes.js';
-
-/**
- * The outputs of a backbone's frozen prefix, computed once for a fixed set of inputs, and a way to
- * run only the unfrozen suffix from them. Without augmentation the frozen layers see the same
- * images every epoch and, in inference mode, give the same outputs: running them again each epoch
- * is wasted work. Only layers `[freeze, …]` run per step.
- */
-export interface FrozenPrefixCache {
-  /** Runs the suffix for the cached examples at `indices`; returns `featureLayer`'s output. */
-  suffix(indices: number[], training: boolean): tfc.Tensor4D;
-  /** Bytes held by the cached activations. */
-  readonly bytes: number;
-  dispose(): void;
-}
 
 function inboundLayers(layer: tfl.layers.Layer): tfl.layers.Layer[] {
   const node = (layer as unknown as { inboundNodes: { inboundLayers: tfl.layers.Layer[] }[] })
@@ -57,65 +43,137 @@ export function planFrozenPrefix(
   return bytesPerExample > 0 ? { suffix, boundary, boundaryShapes, bytesPerExample } : null;
 }
 
-/**
- * Caches what the suffix `model.layers[freeze..]` reads from the prefix, for `inputs` (already
- * preprocessed), or returns null when that would not pay: nothing frozen, the feature layer not the
- * model's last, or activations above `maxBytes`.
- */
-export function cacheFrozenPrefix(
-  model: tfl.LayersModel,
-  freeze: number,
+/** Runs the suffix on boundary activations (one tensor per `plan.boundary` layer); returns `featureLayer`'s output. */
+export function runSuffix(
+  plan: FrozenPrefixPlan,
   featureLayer: string,
-  inputs: tfc.Tensor4D,
-  maxBytes: number,
-): FrozenPrefixCache | null {
-  const plan = planFrozenPrefix(model, freeze, featureLayer, [inputs.shape[1], inputs.shape[2]]);
-  if (!plan || plan.bytesPerExample * inputs.shape[0] > maxBytes) return null;
-  const probe = tfl.model({
-    inputs: model.inputs,
-    outputs: plan.boundary.map((l) => l.output as tfl.SymbolicTensor),
+  boundary: readonly tfc.Tensor[],
+  training: boolean,
+): tfc.Tensor4D {
+  return tfc.tidy(() => {
+    const values = new Map<string, tfc.Tensor>(plan.boundary.map((l, i) => [l.name, boundary[i]!]));
+    for (const layer of plan.suffix) {
+      const ins = inboundLayers(layer).map((l) => values.get(l.name)!);
+      values.set(layer.name, layer.apply(ins.length === 1 ? ins[0]! : ins, { training }) as tfc.Tensor);
+    }
+    return values.get(featureLayer) as tfc.Tensor4D;
   });
-  const parts: tfc.Tensor[][] = plan.boundary.map(() => []);
-  for (let start = 0; start < inputs.shape[0]; start += 64) {
-    const outs = tfc.tidy(() => {
-      const n = Math.min(64, inputs.shape[0] - start);
-      const x = tfc.slice(inputs, [start, 0, 0, 0], [n, -1, -1, -1]);
-      const y = probe.predict(x);
-      return Array.isArray(y) ? y : [y];
-    });
-    for (const [i, t] of outs.entries()) parts[i]!.push(t);
-  }
-  const cached = plan.boundary.map((_, i) => tfc.concat(parts[i]!, 0));
-  for (const list of parts) tfc.dispose(list);
-  return frozenPrefixFromActivations(plan, featureLayer, cached);
 }
 
 /**
- * A frozen-prefix cache over boundary activations computed elsewhere (e.g. by ONNX Runtime), one
- * tensor per `plan.boundary` layer; it takes ownership of them.
+ * Rows of activations, one per example (all boundary layers' outputs, concatenated): where frozen
+ * activations live between epochs. {@link memoryActivationStore} keeps float32 in JS memory (not
+ * in the backend's: the wasm heap stops at 4 GB); the CLI's keeps float16 in a file.
  */
-export function frozenPrefixFromActivations(
-  plan: FrozenPrefixPlan,
-  featureLayer: string,
-  activations: tfc.Tensor[],
-): FrozenPrefixCache {
-  const cached = new Map(plan.boundary.map((l, i) => [l.name, activations[i]!]));
-  const examples = activations[0]!.shape[0]!;
+export interface ActivationStore {
+  /** Writes rows `start…` (`values.length / rowLength` of them). */
+  write(start: number, values: Float32Array): Promise<void>;
+  /** The rows at `indices`, gathered in that order (`indices.length × rowLength` values). */
+  read(indices: readonly number[]): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+/** Makes an {@link ActivationStore} for `rows` rows of `rowLength` float32 values. */
+export type ActivationStoreFactory = (rows: number, rowLength: number) => Promise<ActivationStore>;
+
+/** An {@link ActivationStore} in one Float32Array. */
+export const memoryActivationStore: ActivationStoreFactory = async (rows, rowLength) => {
+  const data = new Float32Array(rows * rowLength);
   return {
-    bytes: plan.bytesPerExample * examples,
-    suffix(indices, training) {
-      return tfc.tidy(() => {
-        const values = new Map<string, tfc.Tensor>();
-        for (const [name, t] of cached) values.set(name, tfc.gather(t, indices));
-        for (const layer of plan.suffix) {
-          const ins = inboundLayers(layer).map((l) => values.get(l.name)!);
-          values.set(layer.name, layer.apply(ins.length === 1 ? ins[0]! : ins, { training }) as tfc.Tensor);
-        }
-        return values.get(featureLayer) as tfc.Tensor4D;
-      });
+    async write(start, values) {
+      data.set(values, start * rowLength);
     },
-    dispose() {
-      tfc.dispose([...cached.values()]);
+    async read(indices) {
+      const out = new Float32Array(indices.length * rowLength);
+      for (const [i, row] of indices.entries())
+        out.set(data.subarray(row * rowLength, (row + 1) * rowLength), i * rowLength);
+      return out;
     },
+    async dispose() {},
   };
+};
+
+/**
+ * The frozen prefix's outputs for a fixed list of examples, computed once: without augmentation
+ * the frozen layers see the same images every epoch and, in inference mode, give the same
+ * outputs, so only the suffix `[freeze, …]` runs per step.
+ */
+export class FrozenActivations {
+  private readonly sizes: number[];
+  readonly rowLength: number;
+
+  private constructor(
+    readonly plan: FrozenPrefixPlan,
+    readonly examples: number,
+    private readonly store: ActivationStore,
+    /** Bytes as float32 (what they take in memory, or would). */
+    readonly bytes: number,
+  ) {
+    this.sizes = plan.boundaryShapes.map((s) => s.reduce((a, b) => a * b, 1));
+    this.rowLength = this.sizes.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Fills a store from `produce(start, count)`, which gives the boundary outputs of examples
+   * `start…start+count` (one Float32Array per boundary layer), `chunk` examples at a time.
+   */
+  static async compute(
+    plan: FrozenPrefixPlan,
+    examples: number,
+    createStore: ActivationStoreFactory,
+    produce: (start: number, count: number) => Promise<Float32Array[]>,
+    chunk = 32,
+  ): Promise<FrozenActivations> {
+    const sizes = plan.boundaryShapes.map((s) => s.reduce((a, b) => a * b, 1));
+    const rowLength = sizes.reduce((a, b) => a + b, 0);
+    const store = await createStore(examples, rowLength);
+    try {
+      for (let start = 0; start < examples; start += chunk) {
+        const count = Math.min(chunk, examples - start);
+        const parts = await produce(start, count);
+        const rows = new Float32Array(count * rowLength);
+        for (let r = 0; r < count; r++) {
+          let at = r * rowLength;
+          for (const [i, size] of sizes.entries()) {
+            rows.set(parts[i]!.subarray(r * size, (r + 1) * size), at);
+            at += size;
+          }
+        }
+        await store.write(start, rows);
+      }
+    } catch (err) {
+      await store.dispose();
+      throw err;
+    }
+    return new FrozenActivations(plan, examples, store, examples * rowLength * 4);
+  }
+
+  /** The boundary activations of examples `indices`, one Float32Array per boundary layer. */
+  async rows(indices: readonly number[]): Promise<Float32Array[]> {
+    const gathered = await this.store.read(indices);
+    const out = this.sizes.map((size) => new Float32Array(indices.length * size));
+    for (let r = 0; r < indices.length; r++) {
+      let at = r * this.rowLength;
+      for (const [i, size] of this.sizes.entries()) {
+        out[i]!.set(gathered.subarray(at, at + size), r * size);
+        at += size;
+      }
+    }
+    return out;
+  }
+
+  /** Tensors for rows `positions` of what {@link rows} returned (a micro-batch of a fetched batch). */
+  tensors(fetched: readonly Float32Array[], positions: readonly number[]): tfc.Tensor[] {
+    return this.plan.boundaryShapes.map((shape, i) => {
+      const size = this.sizes[i]!;
+      const values = new Float32Array(positions.length * size);
+      for (const [r, p] of positions.entries())
+        values.set(fetched[i]!.subarray(p * size, (p + 1) * size), r * size);
+      return tfc.tensor(values, [positions.length, ...shape], 'float32');
+    });
+  }
+
+  dispose(): Promise<void> {
+    return this.store.dispose();
+  }
 }
