@@ -220,7 +220,9 @@ describe('graft train', () => {
       { GRAFT_HOME: home },
     );
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/graft: frozen-layer outputs computed once and kept in memory \(\d+ MB as float32\)/);
+    expect(r.stderr).toMatch(
+      /graft: frozen-layer outputs computed once and kept in memory \(\d+ MB as float32\)/,
+    );
     const phases = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
