@@ -48,6 +48,7 @@ import {
   OUTPUT_LAYER,
   POOL_LAYER,
 } from './model/head.js';
+import { installBatchNormGradient } from './train/batch-norm-gradient.js';
 import { installConvGradients } from './train/conv-gradients.js';
 import {
   type EarlyStoppingOptions,
@@ -956,6 +957,7 @@ export class Classifier {
   ): Promise<PhaseHistory> {
     installConvGradients(); // convolutions train on every backend, wasm included
     installWasmMatMul();
+    installBatchNormGradient();
     const trainBatchNorm = options.trainBatchNorm ?? false;
     const frozen = freezeBackbone(this.backbone, freeze, trainBatchNorm);
     const aug = resolveAugment(options.augment);
