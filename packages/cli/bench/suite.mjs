@@ -16,6 +16,8 @@ import * as tfc from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { ProtoWriter } from '../../zoo/dist/onnx/protobuf.js';
+import { fileActivationStore } from '../dist/runs/activation-file.js';
+import { createStepWorkers } from '../dist/runtime/step-workers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -207,44 +209,73 @@ function syntheticImages(n) {
     id: `img${i}`,
   }));
 }
-for (const [trainable, freeze, examples] of [
-  ['conv5 + head', 'conv4_block6_out', 32],
-  ['every layer', 0, 8],
-]) {
+/** Images/s of a fine-tuning phase: the mean of its epochs after the first (which warms up). */
+async function fineTuneSpeed({ freeze, examples, onDisk = false, workers = 0 }) {
   const clf = createClassifier({
     backbone: { model: buildResNet50({ inputShape: [224, 224, 3] }), spec },
     classes: ['c0', 'c1'],
   });
   if (freeze) clf.accelerator = createOnnxAccelerator({ ort, threads });
-  const history = await clf.fit(syntheticImages(examples), {
-    strategy: 'fine-tune',
-    freeze,
-    epochs: 2,
-    batchSize: 8,
-  });
-  const perSecond = history.phases[0].epochs.at(-1).imagesPerSecond;
-  clf.dispose();
-  const key = freeze ? 'conv5' : 'all';
-  const plain = torch(['fine-tune-step', key, 8, seconds]);
-  const jem = torch(['fine-tune-step', key, 8, seconds], true);
-  row(
-    'fine-tune',
-    `${trainable} trainable (tfjs wasm${freeze ? '; frozen prefix on onnxruntime, once' : ''})`,
-    perSecond,
-    'img/s',
-    plain?.imagesPerSecond,
-    'PyTorch',
-  );
-  if (jem)
+  if (onDisk) {
+    // what a set above the 1 GB memory limit gets: the CLI's float16 file
+    clf.activationStore = fileActivationStore();
+    clf.frozenActivationMemoryBytes = 0;
+  }
+  const pool = workers > 0 ? createStepWorkers(workers) : null;
+  clf.stepWorkers = pool;
+  try {
+    const history = await clf.fit(syntheticImages(examples), {
+      strategy: 'fine-tune',
+      freeze,
+      epochs: 3,
+      batchSize: 8,
+    });
+    const later = history.phases[0].epochs.slice(1);
+    return later.reduce((sum, e) => sum + e.imagesPerSecond, 0) / later.length;
+  } finally {
+    await pool?.terminate();
+    clf.dispose();
+  }
+}
+const conv5 = await fineTuneSpeed({ freeze: 'conv4_block6_out', examples: 32 });
+const conv5Workers = await fineTuneSpeed({ freeze: 'conv4_block6_out', examples: 32, workers: threads - 1 });
+const conv5Disk = await fineTuneSpeed({ freeze: 'conv4_block6_out', examples: 32, onDisk: true });
+const everyLayer = await fineTuneSpeed({ freeze: 0, examples: 8 });
+const torchStep = {};
+for (const key of ['conv5', 'all'])
+  torchStep[key] = {
+    plain: torch(['fine-tune-step', key, 8, seconds]),
+    jemalloc: torch(['fine-tune-step', key, 8, seconds], true),
+  };
+const fineTuneRows = [
+  ['conv5 + head trainable (tfjs wasm, one thread; frozen prefix on onnxruntime, once)', conv5, 'conv5'],
+  [
+    `conv5 + head, ${threads - 1} worker thread(s) computing parts of each step (both cores)`,
+    conv5Workers,
+    'conv5',
+  ],
+  ['every layer trainable (tfjs wasm, one thread)', everyLayer, 'all'],
+];
+for (const [name, perSecond, key] of fineTuneRows) {
+  row('fine-tune', name, perSecond, 'img/s', torchStep[key].plain?.imagesPerSecond, 'PyTorch');
+  if (torchStep[key].jemalloc)
     row(
       'fine-tune',
-      `  vs PyTorch + jemalloc (${trainable})`,
+      '  vs PyTorch + jemalloc',
       perSecond,
       'img/s',
-      jem.imagesPerSecond,
+      torchStep[key].jemalloc.imagesPerSecond,
       'PyTorch+jemalloc',
     );
 }
+row(
+  'fine-tune',
+  'conv5 + head, one thread, frozen activations as float16 in a file',
+  conv5Disk,
+  'img/s',
+  conv5,
+  'in memory',
+);
 
 // ---------------------------------------------------------------------------------------------
 say('end to end (seconds, peak RSS)');

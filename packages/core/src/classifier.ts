@@ -62,6 +62,7 @@ import {
 } from './train/loop.js';
 import { automaticMicroBatch } from './train/micro-batch.js';
 import { createOptimizer, type OptimizerName, type ScheduledOptimizer } from './train/optimizers.js';
+import type { Replica, ReplicaGradients, ReplicaSetup, StepWorkers } from './train/replica.js';
 import type { Schedule } from './train/schedules.js';
 import { TRAINING_STATE_VERSION, type TrainingState } from './train/state.js';
 import { installWasmMatMul } from './train/wasm-matmul.js';
@@ -207,6 +208,8 @@ export interface ClassifierStats {
   frozenActivationStore: 'memory' | 'store' | 'none';
   /** Examples per part of a step in the last fine-tuning phase (the batch size: not split). */
   microBatch: number;
+  /** Replicas that computed parts of each step alongside this thread in the last fine-tuning phase. */
+  stepWorkers: number;
 }
 
 const DEFAULT_FINE_TUNE_FREEZE = 'conv4_block6_out';
@@ -261,6 +264,7 @@ export class Classifier {
     frozenActivationBytes: 0,
     frozenActivationStore: 'none',
     microBatch: 0,
+    stepWorkers: 0,
   };
   private strategy: ClassifierManifest['strategy'] = 'untrained';
   private lastFreeze: number | undefined;
@@ -280,6 +284,11 @@ export class Classifier {
    * e.g. the CLI's float16 file; null (default) runs the prefix every step for such sets instead.
    */
   activationStore: ActivationStoreFactory | null = null;
+  /**
+   * Replicas on other cores (the CLI: worker threads) that compute parts of each fine-tuning step
+   * from frozen activations; null (default) computes every part on this thread.
+   */
+  stepWorkers: StepWorkers | null = null;
   /** Frozen-prefix activations up to this many bytes (as float32) stay in memory. Default 1 GB. */
   frozenActivationMemoryBytes = 1e9;
   /** Compiled frozen parts, by outputs and mode; cleared whenever backbone weights change. */
@@ -688,31 +697,34 @@ export class Classifier {
     variables: tfc.Variable[],
     apply: (grads: tfc.NamedTensorMap) => void,
     microBatch = Number.POSITIVE_INFINITY,
+    remote?: RemoteParts,
   ): Promise<{ lossSum: number; correct: number }> {
     const n = labels.length;
     const parts: number[][] = [];
-    const size = Math.max(1, Math.min(n, microBatch));
+    const size = Math.max(1, Math.min(n, microBatch, remote ? Math.ceil(n / (remote.workers + 1)) : n));
     for (let start = 0; start < n; start += size)
       parts.push(Array.from({ length: Math.min(size, n - start) }, (_, i) => start + i));
+    // parts for other replicas start first and run while this thread computes its own
+    const elsewhere = parts.map((rows, part) =>
+      remote && parts.length > 1 && part % (remote.workers + 1) !== 0
+        ? remote.run((part % (remote.workers + 1)) - 1, part, rows)
+        : null,
+    );
     let accumulated: tfc.NamedTensorMap | null = null;
     const totals: tfc.Scalar[] = [];
     for (const [part, rows] of parts.entries()) {
-      const { grads, sum, correct } = tfc.tidy(() => {
-        const y = tfc.tensor1d(
-          rows.map((r) => labels[r]!),
-          'int32',
-        );
-        let sum!: tfc.Scalar;
-        let correct!: tfc.Scalar;
-        const { grads } = tfc.variableGrads(() => {
-          const r = this.lossAndCorrect(probabilities(rows, part), y, classWeights);
-          sum = tfc.keep(r.sum as tfc.Scalar);
-          correct = tfc.keep(r.correct as tfc.Scalar);
-          // each part's share of the whole batch's mean loss, so that the gradients add up to it
-          return parts.length === 1 ? r.loss : (tfc.div(r.sum, n) as tfc.Scalar);
-        }, variables);
-        return { grads, sum, correct };
-      });
+      const done = elsewhere[part];
+      const { grads, sum, correct } = done
+        ? gradientsFromReplica(await done, variables)
+        : this.partGradients(
+            probabilities,
+            rows,
+            part,
+            labels,
+            classWeights,
+            variables,
+            parts.length > 1 ? n : 0,
+          );
       totals.push(sum, correct);
       if (!accumulated) accumulated = grads;
       else {
@@ -737,6 +749,123 @@ export class Classifier {
       correct += values[i + 1]![0]!;
     }
     return { lossSum, correct };
+  }
+
+  /**
+   * One part of a step: the gradients of its loss (the batch mean's share, `sum / batch`, when the
+   * step has several parts; the mean itself when `batch` is 0), its summed loss and correct count.
+   */
+  private partGradients(
+    probabilities: (rows: number[], part: number) => tfc.Tensor2D,
+    rows: number[],
+    part: number,
+    labels: number[],
+    classWeights: tfc.Tensor1D | null,
+    variables: tfc.Variable[],
+    batch: number,
+  ): { grads: tfc.NamedTensorMap; sum: tfc.Scalar; correct: tfc.Scalar } {
+    return tfc.tidy(() => {
+      const y = tfc.tensor1d(
+        rows.map((r) => labels[r]!),
+        'int32',
+      );
+      let sum!: tfc.Scalar;
+      let correct!: tfc.Scalar;
+      const { grads } = tfc.variableGrads(() => {
+        const r = this.lossAndCorrect(probabilities(rows, part), y, classWeights);
+        sum = tfc.keep(r.sum as tfc.Scalar);
+        correct = tfc.keep(r.correct as tfc.Scalar);
+        // each part's share of the whole batch's mean loss, so that the gradients add up to it
+        return batch === 0 ? r.loss : (tfc.div(r.sum, batch) as tfc.Scalar);
+      }, variables);
+      return { grads, sum, correct };
+    });
+  }
+
+  /**
+   * @internal This classifier as a replica that computes parts of fine-tuning steps from frozen
+   * activations (see {@link createReplica}); it takes the classifier over.
+   */
+  asReplica(setup: Pick<ReplicaSetup, 'freeze' | 'trainableLayers'>): Replica {
+    const mine = this.backbone.layers.slice(setup.freeze).map((l) => l.name);
+    if (mine.join() !== setup.trainableLayers.join())
+      throw new Error('the replica splits the backbone differently from the classifier it copies');
+    installConvGradients();
+    installWasmMatMul();
+    installBatchNormGradient();
+    const { featureLayer, inputSize } = this.info;
+    const frozen = freezeBackbone(this.backbone, setup.freeze, false);
+    const plan = planFrozenPrefix(this.backbone, setup.freeze, featureLayer, inputSize);
+    if (!plan) throw new Error(`a replica needs frozen layers to start from (freeze ${setup.freeze})`);
+    const variables = [...frozen.groups.flatMap((g) => g.variables), ...this.headVariables()];
+    const sizes = plan.boundaryShapes.map((shape) => shape.reduce((a, b) => a * b, 1));
+    return {
+      step: async (part) => {
+        const count = part.labels.length;
+        const rows = Array.from({ length: count }, (_, i) => i);
+        const classWeights = part.classWeights ? tfc.tensor1d(part.classWeights) : null;
+        const result = this.partGradients(
+          (chosen) =>
+            this.head.forward(
+              tfc.mean(
+                runSuffix(
+                  plan,
+                  featureLayer,
+                  plan.boundaryShapes.map((shape, i) => {
+                    const values = new Float32Array(chosen.length * sizes[i]!);
+                    for (const [r, c] of chosen.entries())
+                      values.set(part.rows[i]!.subarray(c * sizes[i]!, (c + 1) * sizes[i]!), r * sizes[i]!);
+                    return tfc.tensor(values, [chosen.length, ...shape], 'float32');
+                  }),
+                  false,
+                ),
+                [1, 2],
+              ) as tfc.Tensor2D,
+              part.dropoutSeed,
+            ),
+          rows,
+          0,
+          part.labels,
+          classWeights,
+          variables,
+          part.batch,
+        );
+        classWeights?.dispose();
+        const grads = await Promise.all(
+          variables.map(async (v) => {
+            const g = result.grads[v.name];
+            return g ? ((await g.data()) as Float32Array) : null;
+          }),
+        );
+        const [sum, correct] = await Promise.all([result.sum.data(), result.correct.data()]);
+        tfc.dispose([...Object.values(result.grads), result.sum, result.correct]);
+        return { grads, sum: sum[0]!, correct: correct[0]! };
+      },
+      setWeights: (values) => {
+        tfc.tidy(() => {
+          for (const [i, v] of variables.entries()) v.assign(tfc.tensor(values[i]!, v.shape, 'float32'));
+        });
+      },
+      dispose: () => {
+        frozen.release();
+        this.dispose();
+      },
+    };
+  }
+
+  /** The model as it is now, in memory, weights in one buffer: what a replica starts from. */
+  private async currentArtifacts(): Promise<tfc.io.ModelArtifacts> {
+    let captured: tfc.io.ModelArtifacts | undefined;
+    await this.save(
+      tfc.io.withSaveHandler(async (artifacts) => {
+        captured = artifacts;
+        return { modelArtifactsInfo: tfc.io.getModelArtifactsInfoForJSON(artifacts) };
+      }),
+    );
+    return {
+      ...captured!,
+      weightData: tfc.io.concatenateArrayBuffers(captured!.weightData as ArrayBuffer | ArrayBuffer[]),
+    };
   }
 
   /**
@@ -1012,6 +1141,15 @@ export class Classifier {
       optimizers,
     );
     const batchSize = options.batchSize ?? 16;
+    // other cores compute parts of each step, from the frozen activations (inference-mode BN only)
+    const workers = this.stepWorkers && frozenPrefix && !trainBatchNorm ? this.stepWorkers : null;
+    if (workers)
+      await workers.start({
+        artifacts: await this.currentArtifacts(),
+        freeze,
+        trainableLayers: this.backbone.layers.slice(freeze).map((l) => l.name),
+      });
+    this.stats.stepWorkers = workers?.size ?? 0;
 
     const forward = (x: tfc.Tensor4D, dropoutSeed?: number) => {
       const features = this.featureModel.apply(preprocess(x, this.info.preprocessing), {
@@ -1063,7 +1201,27 @@ export class Classifier {
               )
             : forward(batch(chosen), dropoutSeed + part);
         };
-        return this.gradientStep(
+        const remote: RemoteParts | undefined =
+          workers && fetched
+            ? {
+                workers: workers.size,
+                run: (worker, part, rows) =>
+                  workers.step(worker, {
+                    rows: fetched.map((values) => {
+                      const size = values.length / indices.length;
+                      const out = new Float32Array(rows.length * size);
+                      for (const [r, p] of rows.entries())
+                        out.set(values.subarray(p * size, (p + 1) * size), r * size);
+                      return out;
+                    }),
+                    labels: rows.map((r) => labels[indices[r]!]!),
+                    dropoutSeed: dropoutSeed + part,
+                    batch: indices.length,
+                    classWeights: classWeights ?? null,
+                  }),
+              }
+            : undefined;
+        const result = await this.gradientStep(
           probabilities,
           indices.map((i) => labels[i]!),
           weightTensor,
@@ -1076,7 +1234,10 @@ export class Classifier {
             }
           },
           microBatch,
+          remote,
         );
+        if (workers) await workers.setWeights(allVars.map((v) => v.dataSync() as Float32Array));
+        return result;
       },
       validate:
         validation.length > 0 && valY
@@ -1137,6 +1298,7 @@ export class Classifier {
       this.captureState = null;
       await frozenPrefix?.dispose();
       await frozenValidation?.dispose();
+      await workers?.stop();
       frozen.release();
       for (const o of optimizers) o.dispose();
       tfc.dispose([valY, weightTensor].filter((t) => t !== null) as tfc.Tensor[]);
@@ -1210,6 +1372,39 @@ export async function loadClassifier(source: string | tfc.io.IOHandler): Promise
   const clf = new Classifier(backbone, info, [...manifest.labels], head, { ...manifest.head }, whole);
   if (manifest.strategy === 'fine-tune') clf.markBackboneChanged();
   return clf;
+}
+
+/** Parts of a step computed by replicas: `run` part `part` (batch positions `rows`) on `worker`. */
+interface RemoteParts {
+  workers: number;
+  run(worker: number, part: number, rows: number[]): Promise<ReplicaGradients>;
+}
+
+/** A replica's gradients as this thread's tensors, keyed by its variables' names. */
+function gradientsFromReplica(
+  result: ReplicaGradients,
+  variables: tfc.Variable[],
+): { grads: tfc.NamedTensorMap; sum: tfc.Scalar; correct: tfc.Scalar } {
+  const grads: tfc.NamedTensorMap = {};
+  for (const [i, v] of variables.entries()) {
+    const values = result.grads[i];
+    if (values) grads[v.name] = tfc.tensor(values, v.shape, 'float32');
+  }
+  return { grads, sum: tfc.scalar(result.sum, 'float32'), correct: tfc.scalar(result.correct, 'float32') };
+}
+
+/**
+ * A replica of a classifier in this thread, from `StepWorkers.start`'s setup: what each of the
+ * CLI's worker threads runs. Uses the current tfjs backend.
+ */
+export async function createReplica(setup: ReplicaSetup): Promise<Replica> {
+  const clf = await loadClassifier(tfc.io.fromMemory(setup.artifacts));
+  try {
+    return clf.asReplica(setup);
+  } catch (err) {
+    clf.dispose();
+    throw err;
+  }
 }
 
 /** A tfjs save handler, or the one registered for a URL scheme (`indexeddb://…`), as `LayersModel.save` resolves it. */

@@ -9,6 +9,7 @@ export {
   type ClassifierOptions,
   type ClassifierStats,
   createClassifier,
+  createReplica,
   type FineTuneOptions,
   type FitOptions,
   loadClassifier,
@@ -83,6 +84,13 @@ export {
   type TrainingCallbacks,
 } from './train/loop.js';
 export { createOptimizer, type OptimizerName, type SavedTensor } from './train/optimizers.js';
+export type {
+  Replica,
+  ReplicaGradients,
+  ReplicaPart,
+  ReplicaSetup,
+  StepWorkers,
+} from './train/replica.js';
 export { learningRateAt, type Schedule } from './train/schedules.js';
 export {
   decodeTrainingState,

@@ -1,9 +1,10 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier } from '../src/classifier.js';
+import { createClassifier, createReplica } from '../src/classifier.js';
 import type { ActivationStoreFactory } from '../src/model/frozen-prefix.js';
+import type { Replica, StepWorkers } from '../src/train/replica.js';
 import { fromFloat16, toFloat16 } from '../src/util/float16.js';
-import { colourImages, thinBackbone, weightValues } from './helpers.js';
+import { colourImages, memoryIO, thinBackbone, weightValues } from './helpers.js';
 
 beforeAll(async () => {
   await tfc.setBackend('cpu');
@@ -303,5 +304,71 @@ describe('micro-batches (gradient accumulation)', () => {
     await tfc.setBackend(backend);
     expect(automaticMicroBatch(model, 0, 'conv5_block3_out', size, 8)).toBe(8); // only wasm has the limit
     model.dispose();
+  });
+});
+
+describe('step workers (parts of each step on replicas)', () => {
+  /** StepWorkers whose replicas live in this thread: the protocol and the arithmetic, without threads. */
+  function inThisThread(size: number) {
+    let replicas: Replica[] = [];
+    const calls = { steps: 0, weights: 0 };
+    const workers: StepWorkers = {
+      size,
+      async start(setup) {
+        replicas = await Promise.all(Array.from({ length: size }, () => createReplica(setup)));
+      },
+      async step(worker, part) {
+        calls.steps++;
+        return replicas[worker]!.step(part);
+      },
+      async setWeights(values) {
+        calls.weights++;
+        for (const r of replicas) r.setWeights(values);
+      },
+      async stop() {
+        for (const r of replicas) r.dispose();
+        replicas = [];
+      },
+    };
+    return { workers, calls };
+  }
+
+  it('gives the same step, to the bit, as micro-batches of the same parts on one thread', async () => {
+    const run = async (mode: 'workers' | 'micro-batches') => {
+      const clf = createClassifier({ backbone: thinBackbone(), classes: ['red', 'green', 'blue'], seed: 1 });
+      const remote = inThisThread(2);
+      if (mode === 'workers') clf.stepWorkers = remote.workers;
+      const before = tfc.memory().numTensors;
+      await clf.fineTune(colourImages(3, 1), {
+        headEpochs: 1,
+        epochs: 2,
+        batchSize: 9, // one batch of nine, in three parts of three: this thread and two replicas
+        seed: 2,
+        classWeights: 'auto',
+        ...(mode === 'micro-batches' ? { microBatch: 3 } : {}),
+      });
+      const stats = { ...clf.stats };
+      const weights = clf.model.weights.map((v) => v.read().dataSync().slice() as Float32Array);
+      clf.dispose();
+      return { weights, stats, calls: remote.calls, leaked: tfc.memory().numTensors - before };
+    };
+    const parallel = await run('workers');
+    const sequential = await run('micro-batches');
+    expect(parallel.stats.stepWorkers).toBe(2);
+    expect(sequential.stats.stepWorkers).toBe(0);
+    expect(parallel.calls.steps).toBeGreaterThan(0);
+    expect(parallel.calls.weights).toBe(parallel.calls.steps / 2); // one sync per step, to both
+    for (const [i, w] of parallel.weights.entries()) expect(w).toEqual(sequential.weights[i]);
+    expect(parallel.leaked).toBeLessThanOrEqual(sequential.leaked);
+  });
+
+  it('refuses a replica that would split the backbone differently', async () => {
+    const clf = createClassifier({ backbone: thinBackbone(), classes: ['red', 'green'], seed: 1 });
+    const io = memoryIO();
+    await clf.save(io.save);
+    await expect(
+      createReplica({ artifacts: io.artifacts!, freeze: 150, trainableLayers: ['not', 'these'] }),
+    ).rejects.toThrow('the replica splits the backbone differently from the classifier it copies');
+    clf.dispose();
   });
 });

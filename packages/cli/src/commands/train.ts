@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   type Classifier,
@@ -25,6 +26,7 @@ import { DiskFeatureCache } from '../runs/disk-feature-cache.js';
 import { type BackboneFileReuse, folderLoadHandler, folderSaveHandler } from '../runs/model-files.js';
 import { defaultRunDir, RUN_FILES, RunFolder } from '../runs/run-folder.js';
 import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
+import { createStepWorkers } from '../runtime/step-workers.js';
 import { createProgressBar } from '../ui/progress.js';
 import { createTrainingReporter } from '../ui/training-progress.js';
 import { CLI_VERSION } from '../version.js';
@@ -56,6 +58,7 @@ interface TrainFlags {
   strict?: boolean;
   maxPixels: number;
   resume?: boolean;
+  workers: string;
 }
 
 function fraction(value: string): number {
@@ -84,6 +87,13 @@ function oneOf<T extends string>(flag: string, choices: readonly T[]) {
 function parseFreeze(value: string | undefined): number | string | undefined {
   if (value === undefined) return undefined;
   return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** `--workers`: a count, or auto (one per core beyond the main thread's). */
+function stepWorkerCount(value: string): number {
+  if (value === 'auto') return Math.max(0, availableParallelism() - 1);
+  if (!/^\d+$/.test(value)) throw new UsageError(`--workers must be auto or a whole number, got '${value}'`);
+  return Number(value);
 }
 
 /** `graft train`: a run folder with a trained model, metrics, checkpoints and a report. */
@@ -178,6 +188,11 @@ export function registerTrainCommand(program: Command): void {
       positiveInt('--max-pixels'),
       DEFAULT_PIXEL_LIMIT,
     )
+    .option(
+      '--workers <n>',
+      'worker threads that fine-tune alongside the main one on wasm (auto: one per extra core; 0: none)',
+      'auto',
+    )
     .option('--resume', 'continue the interrupted run in --out from its latest checkpoint, with its options')
     .action(async (data: string, flags: TrainFlags) => {
       await train(data, flags.resume ? await resumedFlags(data, flags) : flags);
@@ -241,6 +256,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
   ) {
     throw new UsageError('--freeze, --head-epochs and --lr-mult are for --strategy fine-tune');
   }
+  const requestedWorkers = stepWorkerCount(flags.workers ?? 'auto');
   const spec = getModel(flags.model);
   const inputSize = flags.imageSize ?? ([spec.inputSize[0], spec.inputSize[1]] as [number, number]);
 
@@ -424,6 +440,10 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
   };
   const started = Date.now();
   let history: TrainingHistory;
+  // tfjs runs one thread on wasm in Node: the other cores fine-tune in worker threads
+  const workerCount = fineTune && active.choice === 'wasm' && !config.augment ? requestedWorkers : 0;
+  const stepWorkers = workerCount > 0 ? createStepWorkers(workerCount) : null;
+  clf.stepWorkers = stepWorkers;
   try {
     history = fineTune
       ? await clf.fineTune(trainSet.images, {
@@ -437,6 +457,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
       : await clf.fit(trainSet.images, { ...common, epochs: config.epochs, lr: config.lr });
   } finally {
     process.off('SIGINT', onSigint);
+    await stepWorkers?.terminate();
   }
 
   // data.json: what was used, how it was split, with content hashes; and what was skipped.
@@ -485,7 +506,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     say(
       clf.stats.frozenActivationStore === 'none'
         ? 'graft: the frozen layers ran every step (augmentation on, or nothing frozen)'
-        : `graft: frozen-layer outputs computed once and kept ${clf.stats.frozenActivationStore === 'memory' ? 'in memory' : 'in a float16 temporary file'} (${(clf.stats.frozenActivationBytes / 2 ** 20).toFixed(0)} MB as float32)`,
+        : `graft: frozen-layer outputs computed once and kept ${clf.stats.frozenActivationStore === 'memory' ? 'in memory' : 'in a float16 temporary file'} (${(clf.stats.frozenActivationBytes / 2 ** 20).toFixed(0)} MB as float32)${clf.stats.stepWorkers > 0 ? `; ${clf.stats.stepWorkers} worker thread(s) computed parts of each step` : ''}`,
     );
   await clf.save(folderSaveHandler(run.path(RUN_FILES.model), clf.manifest()));
   const validationImages = valSet ? valSet.images : trainSet.images.filter((i) => validationIds.has(i.id!));

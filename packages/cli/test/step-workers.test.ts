@@ -1,0 +1,83 @@
+import '@tensorflow/tfjs-backend-wasm';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClassifier, type LabeledImage } from '@graft/core';
+import { buildResNet50, getModel, loadWeightsFromKerasH5 } from '@graft/zoo';
+import * as tfc from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+// the built module: its worker script is dist/runtime/step-worker.js
+import { createStepWorkers } from '../dist/runtime/step-workers.js';
+import { zooFixtures } from './helpers.js';
+
+function thinBackbone() {
+  const model = buildResNet50({ widthDivisor: 16, inputShape: [32, 32, 3] });
+  loadWeightsFromKerasH5(model, new Uint8Array(readFileSync(join(zooFixtures, 'resnet50_w16_notop.h5'))));
+  return { model, spec: { ...getModel('resnet50'), inputSize: [32, 32] as [number, number] } };
+}
+
+function images(): LabeledImage[] {
+  const colours: [string, number[]][] = [
+    ['red', [220, 40, 40]],
+    ['green', [40, 200, 60]],
+    ['blue', [40, 60, 220]],
+  ];
+  return colours.flatMap(([label, rgb], c) =>
+    Array.from({ length: 3 }, (_, k) => ({
+      label,
+      width: 32,
+      height: 32,
+      id: `${label}${k}`,
+      pixels: Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) =>
+        Math.max(0, rgb[i % 3]! - ((i * (k + c + 3)) % 40)),
+      ),
+    })),
+  );
+}
+
+beforeAll(async () => {
+  await tfc.setBackend('wasm');
+});
+
+describe('createStepWorkers (fine-tuning on worker threads)', () => {
+  it('trains exactly as micro-batches on one thread do, with the second part on a worker thread', async () => {
+    const run = async (workers: number) => {
+      const clf = createClassifier({ backbone: thinBackbone(), classes: ['red', 'green', 'blue'], seed: 1 });
+      const pool = workers > 0 ? createStepWorkers(workers) : null;
+      clf.stepWorkers = pool;
+      try {
+        await clf.fineTune(images(), {
+          headEpochs: 1,
+          epochs: 2,
+          batchSize: 9,
+          seed: 4,
+          ...(workers === 0 ? { microBatch: 5 } : {}),
+        });
+      } finally {
+        await pool?.terminate();
+      }
+      const out = {
+        stepWorkers: clf.stats.stepWorkers,
+        weights: clf.model.weights.map((v) => v.read().dataSync().slice()),
+      };
+      clf.dispose();
+      return out;
+    };
+    const threaded = await run(1);
+    const single = await run(0);
+    expect(threaded.stepWorkers).toBe(1);
+    for (const [i, w] of threaded.weights.entries()) expect(w).toEqual(single.weights[i]);
+  });
+
+  it('names what went wrong in a worker', async () => {
+    const pool = createStepWorkers(1);
+    try {
+      const part = { rows: [], labels: [0], dropoutSeed: 1, batch: 2, classWeights: null };
+      await expect(pool.step(0, part)).rejects.toThrow('training worker 0 is not started');
+      await expect(
+        pool.start({ artifacts: { modelTopology: {} }, freeze: 1, trainableLayers: [] }),
+      ).rejects.toThrow(/^a training worker failed: /);
+    } finally {
+      await pool.terminate();
+    }
+  });
+});
