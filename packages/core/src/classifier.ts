@@ -1143,12 +1143,20 @@ export class Classifier {
     const batchSize = options.batchSize ?? 16;
     // other cores compute parts of each step, from the frozen activations (inference-mode BN only)
     const workers = this.stepWorkers && frozenPrefix && !trainBatchNorm ? this.stepWorkers : null;
-    if (workers)
-      await workers.start({
-        artifacts: await this.currentArtifacts(),
-        freeze,
-        trainableLayers: this.backbone.layers.slice(freeze).map((l) => l.name),
-      });
+    let workersStarted = false;
+    /** Replicas start with the first step and get the current weights before every later one. */
+    const syncWorkers = async () => {
+      if (!workers) return;
+      if (workersStarted) await workers.setWeights(allVars.map((v) => v.dataSync() as Float32Array));
+      else {
+        workersStarted = true;
+        await workers.start({
+          artifacts: await this.currentArtifacts(),
+          freeze,
+          trainableLayers: this.backbone.layers.slice(freeze).map((l) => l.name),
+        });
+      }
+    };
     this.stats.stepWorkers = workers?.size ?? 0;
 
     const forward = (x: tfc.Tensor4D, dropoutSeed?: number) => {
@@ -1170,6 +1178,7 @@ export class Classifier {
         for (const [i, o] of optimizers.entries()) o.setLearningRate(rate * factors[i]!);
         const dropoutSeed = phaseRng.int(2 ** 31);
         const fetched = frozenPrefix ? await frozenPrefix.rows(indices) : null;
+        await syncWorkers();
         const batch = (chosen: number[]) =>
           !aug
             ? toInputBatch(
@@ -1221,7 +1230,7 @@ export class Classifier {
                   }),
               }
             : undefined;
-        const result = await this.gradientStep(
+        return this.gradientStep(
           probabilities,
           indices.map((i) => labels[i]!),
           weightTensor,
@@ -1236,8 +1245,6 @@ export class Classifier {
           microBatch,
           remote,
         );
-        if (workers) await workers.setWeights(allVars.map((v) => v.dataSync() as Float32Array));
-        return result;
       },
       validate:
         validation.length > 0 && valY
@@ -1298,7 +1305,7 @@ export class Classifier {
       this.captureState = null;
       await frozenPrefix?.dispose();
       await frozenValidation?.dispose();
-      await workers?.stop();
+      if (workersStarted) await workers?.stop();
       frozen.release();
       for (const o of optimizers) o.dispose();
       tfc.dispose([valY, weightTensor].filter((t) => t !== null) as tfc.Tensor[]);
