@@ -5,9 +5,12 @@ import { createClassifier, type LabeledImage } from '@graft/core';
 import { buildResNet50, getModel, loadWeightsFromKerasH5 } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-// the built module: its worker script is dist/runtime/step-worker.js
-import { createStepWorkers } from '../dist/runtime/step-workers.js';
+import { createStepWorkers as create } from '../src/runtime/step-workers.js';
 import { zooFixtures } from './helpers.js';
+
+/** Workers running the built worker script (a thread cannot run the TypeScript source). */
+const createStepWorkers = (count: number) =>
+  create(count, new URL('../dist/runtime/step-worker.js', import.meta.url));
 
 function thinBackbone() {
   const model = buildResNet50({ widthDivisor: 16, inputShape: [32, 32, 3] });

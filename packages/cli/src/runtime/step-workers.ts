@@ -19,14 +19,18 @@ interface Reply {
  * thread in Node): fine-tuning then uses `count + 1` cores. Threads start with the first phase and
  * stay until `terminate`.
  */
-export function createStepWorkers(count: number): StepWorkers & { terminate(): Promise<void> } {
+export function createStepWorkers(
+  count: number,
+  /** The worker script (default: the built step-worker.js beside this module). */
+  script: URL = new URL('./step-worker.js', import.meta.url),
+): StepWorkers & { terminate(): Promise<void> } {
   const workers: Worker[] = [];
   const pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   let nextId = 0;
   let failure: Error | null = null;
 
   function spawn(): Worker {
-    const worker = new Worker(new URL('./step-worker.js', import.meta.url));
+    const worker = new Worker(script);
     worker.on('message', (reply: Reply) => {
       const waiting = pending.get(reply.id);
       pending.delete(reply.id);
