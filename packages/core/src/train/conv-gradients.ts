@@ -1,4 +1,5 @@
 import * as tfc from '@tensorflow/tfjs-core';
+import { replaceWasmKernel } from './wasm-kernels.js';
 
 type Pad = 'valid' | 'same' | number | tfc.backend_util.ExplicitPadding;
 
@@ -197,29 +198,20 @@ export function installConvGradients(): void {
         )!;
       },
     });
-  const original = tfc.getKernel('Conv2DBackpropInput', 'wasm');
-  if (original && !(original as { graft?: boolean }).graft) {
-    tfc.unregisterKernel('Conv2DBackpropInput', 'wasm');
-    tfc.registerKernel({
-      kernelName: 'Conv2DBackpropInput',
-      backendName: 'wasm',
-      graft: true,
-      kernelFunc: (args) => {
-        const { strides, pad, dimRoundingMode, inputShape, dataFormat } = args.attrs as unknown as {
-          strides: [number, number];
-          pad: Pad;
-          dimRoundingMode?: 'floor' | 'round' | 'ceil';
-          inputShape: [number, number, number, number];
-          dataFormat: 'NHWC' | 'NCHW';
-        };
-        const fast =
-          dataFormat === 'NHWC'
-            ? kernelFromOps(args.inputs, args.backend, ['dy', 'filter'], ([dy, filter]) =>
-                conv2dInputGradient(dy!, filter!, inputShape, strides, pad, dimRoundingMode),
-              )
-            : null;
-        return fast ?? (original.kernelFunc(args) as tfc.TensorInfo);
-      },
-    } as tfc.KernelConfig);
-  }
+  replaceWasmKernel('Conv2DBackpropInput', (original) => (args) => {
+    const { strides, pad, dimRoundingMode, inputShape, dataFormat } = args.attrs as unknown as {
+      strides: [number, number];
+      pad: Pad;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+      dataFormat: 'NHWC' | 'NCHW';
+    };
+    const fast =
+      dataFormat === 'NHWC'
+        ? kernelFromOps(args.inputs, args.backend, ['dy', 'filter'], ([dy, filter]) =>
+            conv2dInputGradient(dy!, filter!, inputShape, strides, pad, dimRoundingMode),
+          )
+        : null;
+    return fast ?? (original.kernelFunc(args) as tfc.TensorInfo);
+  });
 }

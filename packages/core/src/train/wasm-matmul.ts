@@ -1,4 +1,5 @@
 import * as tfc from '@tensorflow/tfjs-core';
+import { replaceWasmKernel } from './wasm-kernels.js';
 
 let installed = false;
 
@@ -12,36 +13,29 @@ let installed = false;
 export function installWasmMatMul(): void {
   if (installed) return;
   installed = true;
-  const original = tfc.getKernel('BatchMatMul', 'wasm');
   const transpose = tfc.getKernel('Transpose', 'wasm');
-  if (!original || !transpose || (original as { graft?: boolean }).graft) return;
-  tfc.unregisterKernel('BatchMatMul', 'wasm');
-  tfc.registerKernel({
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    graft: true,
-    kernelFunc: (args) => {
-      const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-      if (!transposeA && !transposeB) return original.kernelFunc(args);
-      const backend = args.backend as tfc.KernelBackend;
-      const temporary: tfc.TensorInfo[] = [];
-      const swapLastTwo = (x: tfc.TensorInfo) => {
-        const rank = x.shape.length;
-        const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
-        const t = transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as tfc.TensorInfo;
-        temporary.push(t);
-        return t;
-      };
-      const { a, b } = args.inputs as { a: tfc.TensorInfo; b: tfc.TensorInfo };
-      try {
-        return original.kernelFunc({
-          inputs: { a: transposeA ? swapLastTwo(a) : a, b: transposeB ? swapLastTwo(b) : b },
-          backend,
-          attrs: { ...args.attrs, transposeA: false, transposeB: false },
-        });
-      } finally {
-        for (const t of temporary) backend.disposeData(t.dataId);
-      }
-    },
-  } as tfc.KernelConfig);
+  if (!transpose) return;
+  replaceWasmKernel('BatchMatMul', (original) => (args) => {
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return original.kernelFunc(args);
+    const backend = args.backend as tfc.KernelBackend;
+    const temporary: tfc.TensorInfo[] = [];
+    const swapLastTwo = (x: tfc.TensorInfo) => {
+      const rank = x.shape.length;
+      const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+      const t = transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as tfc.TensorInfo;
+      temporary.push(t);
+      return t;
+    };
+    const { a, b } = args.inputs as { a: tfc.TensorInfo; b: tfc.TensorInfo };
+    try {
+      return original.kernelFunc({
+        inputs: { a: transposeA ? swapLastTwo(a) : a, b: transposeB ? swapLastTwo(b) : b },
+        backend,
+        attrs: { ...args.attrs, transposeA: false, transposeB: false },
+      });
+    } finally {
+      for (const t of temporary) backend.disposeData(t.dataId);
+    }
+  });
 }
