@@ -1,3 +1,4 @@
+import { maxRelativeError } from '@graft/test-support';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -5,16 +6,6 @@ import { createClassifier, loadClassifier } from '../src/classifier.js';
 import { createFeatureExtractor, openCachedFeatureExtractor } from '../src/features/extractor.js';
 import { createOnnxAccelerator } from '../src/features/onnx-accelerator.js';
 import { colourImages, memoryIO, thinBackbone } from './helpers.js';
-
-function maxRelative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 describe('frozen backbones on ONNX Runtime (createOnnxAccelerator)', () => {
   beforeAll(async () => {
@@ -42,7 +33,7 @@ describe('frozen backbones on ONNX Runtime (createOnnxAccelerator)', () => {
     for (const [i, epoch] of onnx!.phases[0]!.epochs.entries())
       expect(epoch.loss).toBeCloseTo(tfjs!.phases[0]!.epochs[i]!.loss, 4);
     for (const [i, p] of predictions[1]!.entries())
-      expect(maxRelative(p.probabilities, predictions[0]![i]!.probabilities)).toBeLessThan(1e-4);
+      expect(maxRelativeError(p.probabilities, predictions[0]![i]!.probabilities)).toBeLessThan(1e-4);
     expect(stored.size).toBe(1); // one graph: pooled conv5_block3_out
   });
 
@@ -73,14 +64,14 @@ describe('frozen backbones on ONNX Runtime (createOnnxAccelerator)', () => {
     clf.accelerator = null;
     const plain = await clf.predict(probe);
     for (const [i, p] of accelerated.entries())
-      expect(maxRelative(p.probabilities, plain[i]!.probabilities)).toBeLessThan(1e-4);
+      expect(maxRelativeError(p.probabilities, plain[i]!.probabilities)).toBeLessThan(1e-4);
     const io = memoryIO();
     await clf.save(io.save);
     const loaded = await loadClassifier(io.load());
     loaded.accelerator = accelerator;
     const again = await loaded.predict(probe);
     for (const [i, p] of again.entries())
-      expect(maxRelative(p.probabilities, plain[i]!.probabilities)).toBeLessThan(1e-4);
+      expect(maxRelativeError(p.probabilities, plain[i]!.probabilities)).toBeLessThan(1e-4);
     loaded.dispose();
     clf.dispose();
   });
@@ -113,7 +104,7 @@ describe('frozen backbones on ONNX Runtime (createOnnxAccelerator)', () => {
       accelerator: createOnnxAccelerator({ ort, threads: 1 }),
     });
     const got = await fast.extract(images, { batchSize: 4 });
-    for (const [i, v] of got.entries()) expect(maxRelative(v, plain[i]!)).toBeLessThan(1e-4);
+    for (const [i, v] of got.entries()) expect(maxRelativeError(v, plain[i]!)).toBeLessThan(1e-4);
     await fast.dispose();
     backbone.model.dispose();
   });

@@ -1,15 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, CHROMIUM_FLAGS, haveChromium } from '@graft/test-support';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const haveChromium = existsSync(CHROMIUM);
-// CI installs chromium (.ci/run); elsewhere the browser tests say why they did not run.
-if (!haveChromium && process.env.CI)
-  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
+export { CHROMIUM, haveChromium };
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const packageRoot = join(here, '..');
@@ -21,13 +18,7 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--headless',
-      '--no-sandbox',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
+      ...CHROMIUM_FLAGS,
       '--enable-unsafe-webgpu',
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, CHROMIUM_FLAGS, haveChromium } from '@graft/test-support';
 import * as tfc from '@tensorflow/tfjs-core';
 import { type Browser, chromium } from 'playwright-core';
 import { build } from 'vite';
@@ -14,11 +15,6 @@ import { exportBackbone } from '../src/node/export.js';
 import { getModel, registerModel } from '../src/registry.js';
 import { fixture } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs chromium (.ci/run); elsewhere the browser tests say why they did not run.
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI)
-  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** What test/browser/entry.ts puts on the page. */
@@ -84,15 +80,7 @@ describe.skipIf(!haveChromium)('loadBackbone in a browser (Cache Storage, sha256
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-      ],
+      args: [...CHROMIUM_FLAGS],
     });
   });
 

@@ -5,6 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 type LayersModel = tfl.LayersModel;
 
 import { readFileSync } from 'node:fs';
+import { maxRelativeError } from '@graft/test-support';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildResNet50 } from '../src/architectures/resnet50.js';
@@ -13,17 +14,6 @@ import { loadBackbone } from '../src/node/load.js';
 import { exportOnnx } from '../src/onnx/export-onnx.js';
 import { preprocess } from '../src/preprocess.js';
 import { fixture, patternImages } from './helpers.js';
-
-/** Largest difference relative to the largest magnitude of the reference. */
-function relativeError(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return diff / scale;
-}
 
 describe('exportOnnx: zoo backbones on ONNX Runtime', () => {
   beforeAll(async () => {
@@ -50,7 +40,7 @@ describe('exportOnnx: zoo backbones on ONNX Runtime', () => {
     const errors = outputs.map((_, i) => {
       const got = result[exported.outputs[i]!]!;
       expect(got.dims).toEqual(refs[i]!.shape);
-      return relativeError(got.data as Float32Array, refs[i]!.dataSync() as Float32Array);
+      return maxRelativeError(got.data as Float32Array, refs[i]!.dataSync() as Float32Array);
     });
     tfc.dispose([x, ...refs]);
     await session.release();
@@ -89,7 +79,7 @@ describe('exportOnnx: zoo backbones on ONNX Runtime', () => {
     });
     const want = tfc.tidy(() => model.predict(x) as tfc.Tensor);
     expect(
-      relativeError(got[exported.outputs[0]!]!.data as Float32Array, want.dataSync() as Float32Array),
+      maxRelativeError(got[exported.outputs[0]!]!.data as Float32Array, want.dataSync() as Float32Array),
     ).toBeLessThan(1e-4);
     tfc.dispose([x, want]);
     await session.release();
@@ -122,7 +112,7 @@ describe('exportOnnx: zoo backbones on ONNX Runtime', () => {
     for (const [i, name] of exported.outputs.entries()) {
       expect(got[name]!.dims).toEqual(want[i]!.shape);
       expect(
-        relativeError(got[name]!.data as Float32Array, want[i]!.dataSync() as Float32Array),
+        maxRelativeError(got[name]!.data as Float32Array, want[i]!.dataSync() as Float32Array),
       ).toBeLessThan(1e-5);
     }
     tfc.dispose([x, ...want]);

@@ -71,6 +71,18 @@ describe('architecture check', () => {
     expect(v.map((x) => x.message).join('\n')).toMatch(/@graft\/zoo must not import @graft\/core/);
   });
 
+  it('lets tests, and only tests, import the shared test helpers', () => {
+    const root = fakeRepo({
+      ...clean,
+      'packages/zoo/test/a.test.ts': "import { maxRelativeError } from '@graft/test-support';\n",
+      'packages/zoo/src/bad.ts': "import { CHROMIUM } from '@graft/test-support';\n",
+    });
+    const v = checkArchitecture(root);
+    expect(v).toHaveLength(1);
+    expect(v[0].file).toBe('packages/zoo/src/bad.ts');
+    expect(v[0].message).toMatch(/@graft\/zoo must not import @graft\/test-support/);
+  });
+
   it('fails on a relative import across packages, tests included', () => {
     const root = fakeRepo({
       ...clean,
