@@ -276,6 +276,7 @@ describe('graft train refuses what cannot be trained on, before any compute', ()
       [['--strategy', 'magic'], '--strategy must be one of feature-extraction, fine-tune'],
       [['--freeze', '10'], '--freeze, --head-epochs and --lr-mult are for --strategy fine-tune'],
       [['--epochs', 'x'], '--epochs must be a whole number ≥ 1'],
+      [['--workers', 'many'], "--workers must be auto or a whole number, got 'many'"],
     ] as const) {
       const r = await graft(['train', data, ...flags]);
       expect(r.status, flags.join(' ')).toBe(2);

@@ -35,10 +35,13 @@ export function createStepWorkers(
       const waiting = pending.get(reply.id);
       pending.delete(reply.id);
       if (reply.ok) waiting?.resolve(reply.value);
-      else waiting?.reject(new Error(`a training worker failed: ${reply.error}`));
+      else
+        waiting?.reject(
+          new Error(`a training worker failed: ${reply.error} (--workers 0 trains on one thread)`),
+        );
     });
     const fail = (err: Error) => {
-      failure = new Error(`a training worker stopped: ${err.message}`);
+      failure = new Error(`a training worker stopped: ${err.message} (--workers 0 trains on one thread)`);
       for (const waiting of pending.values()) waiting.reject(failure);
       pending.clear();
     };
