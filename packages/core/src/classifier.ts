@@ -33,6 +33,7 @@ import { classificationReport, type EvaluationReport } from './metrics.js';
 import { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';
 import {
   type ActivationStoreFactory,
+  boundaryTensors,
   FrozenActivations,
   memoryActivationStore,
   planFrozenPrefix,
@@ -67,6 +68,7 @@ import type { Schedule } from './train/schedules.js';
 import { TRAINING_STATE_VERSION, type TrainingState } from './train/state.js';
 import { installWasmMatMul } from './train/wasm-matmul.js';
 import { Random } from './util/random.js';
+import { gatherRows } from './util/rows.js';
 import { CORE_VERSION } from './version.js';
 
 /** What the classifier needs to know about its backbone. */
@@ -798,7 +800,6 @@ export class Classifier {
     const plan = planFrozenPrefix(this.backbone, setup.freeze, featureLayer, inputSize);
     if (!plan) throw new Error(`a replica needs frozen layers to start from (freeze ${setup.freeze})`);
     const variables = [...frozen.groups.flatMap((g) => g.variables), ...this.headVariables()];
-    const sizes = plan.boundaryShapes.map((shape) => shape.reduce((a, b) => a * b, 1));
     return {
       step: async (part) => {
         const count = part.labels.length;
@@ -808,17 +809,7 @@ export class Classifier {
           (chosen) =>
             this.head.forward(
               tfc.mean(
-                runSuffix(
-                  plan,
-                  featureLayer,
-                  plan.boundaryShapes.map((shape, i) => {
-                    const values = new Float32Array(chosen.length * sizes[i]!);
-                    for (const [r, c] of chosen.entries())
-                      values.set(part.rows[i]!.subarray(c * sizes[i]!, (c + 1) * sizes[i]!), r * sizes[i]!);
-                    return tfc.tensor(values, [chosen.length, ...shape], 'float32');
-                  }),
-                  false,
-                ),
+                runSuffix(plan, featureLayer, boundaryTensors(plan, part.rows, chosen), false),
                 [1, 2],
               ) as tfc.Tensor2D,
               part.dropoutSeed,
@@ -955,12 +946,8 @@ export class Classifier {
     const valFeatures = validation.length > 0 ? await this.features(validation, null, featureSeed) : null;
     const f = trainFeatures.data.length / (trainFeatures.views * train.length);
     // a batch's rows are copied in JS: 20× tfjs-wasm's gather, and no second copy of every feature
-    const featureRows = (rows: number[]) => {
-      const out = new Float32Array(rows.length * f);
-      for (const [i, row] of rows.entries())
-        out.set(trainFeatures.data.subarray(row * f, (row + 1) * f), i * f);
-      return tfc.tensor2d(out, [rows.length, f]);
-    };
+    const featureRows = (rows: number[]) =>
+      tfc.tensor2d(gatherRows(trainFeatures.data, f, rows), [rows.length, f]);
     const labels = train.map((e) => e.classIndex);
     const classWeights = resolveClassWeights(options.classWeights, train, this.classes);
     const weightTensor = classWeights ? tfc.tensor1d(classWeights) : null;
@@ -1216,13 +1203,7 @@ export class Classifier {
                 workers: workers.size,
                 run: (worker, part, rows) =>
                   workers.step(worker, {
-                    rows: fetched.map((values) => {
-                      const size = values.length / indices.length;
-                      const out = new Float32Array(rows.length * size);
-                      for (const [r, p] of rows.entries())
-                        out.set(values.subarray(p * size, (p + 1) * size), r * size);
-                      return out;
-                    }),
+                    rows: fetched.map((values) => gatherRows(values, values.length / indices.length, rows)),
                     labels: rows.map((r) => labels[indices[r]!]!),
                     dropoutSeed: dropoutSeed + part,
                     batch: indices.length,

@@ -1,5 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { gatherRows } from '../util/rows.js';
 import { outputShapesAt } from './shapes.js';
 
 function inboundLayers(layer: tfl.layers.Layer): tfl.layers.Layer[] {
@@ -43,6 +44,21 @@ export function planFrozenPrefix(
   return bytesPerExample > 0 ? { suffix, boundary, boundaryShapes, bytesPerExample } : null;
 }
 
+/**
+ * Tensors of boundary activations for rows `positions` of `rows` (one row-major array per
+ * `plan.boundary` layer, as {@link FrozenActivations.rows} gives them or a replica receives them).
+ */
+export function boundaryTensors(
+  plan: FrozenPrefixPlan,
+  rows: readonly Float32Array[],
+  positions: readonly number[],
+): tfc.Tensor[] {
+  return plan.boundaryShapes.map((shape, i) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return tfc.tensor(gatherRows(rows[i]!, size, positions), [positions.length, ...shape], 'float32');
+  });
+}
+
 /** Runs the suffix on boundary activations (one tensor per `plan.boundary` layer); returns `featureLayer`'s output. */
 export function runSuffix(
   plan: FrozenPrefixPlan,
@@ -84,10 +100,7 @@ export const memoryActivationStore: ActivationStoreFactory = async (rows, rowLen
       data.set(values, start * rowLength);
     },
     async read(indices) {
-      const out = new Float32Array(indices.length * rowLength);
-      for (const [i, row] of indices.entries())
-        out.set(data.subarray(row * rowLength, (row + 1) * rowLength), i * rowLength);
-      return out;
+      return gatherRows(data, rowLength, indices);
     },
     async dispose() {},
   };
@@ -164,13 +177,7 @@ export class FrozenActivations {
 
   /** Tensors for rows `positions` of what {@link rows} returned (a micro-batch of a fetched batch). */
   tensors(fetched: readonly Float32Array[], positions: readonly number[]): tfc.Tensor[] {
-    return this.plan.boundaryShapes.map((shape, i) => {
-      const size = this.sizes[i]!;
-      const values = new Float32Array(positions.length * size);
-      for (const [r, p] of positions.entries())
-        values.set(fetched[i]!.subarray(p * size, (p + 1) * size), r * size);
-      return tfc.tensor(values, [positions.length, ...shape], 'float32');
-    });
+    return boundaryTensors(this.plan, fetched, positions);
   }
 
   dispose(): Promise<void> {
