@@ -133,6 +133,13 @@ describe('graft embed', () => {
     expect((JSON.parse(r.stdout) as unknown[]).length).toBe(1);
   });
 
+  it('names a weight file that is not there', async () => {
+    const missing = join(dir, 'no-such-weights.h5');
+    const r = await graft(['embed', red, '--model', 'thin16', '--weights', missing]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`graft: error: cannot read weight file ${missing}: no such file`);
+  });
+
   it('names a weight file that does not fit the model', async () => {
     const r = await graft(['embed', red, '--model', 'thin64', '--weights', w16, '--backend', 'cpu']);
     expect(r.status).toBe(1);
