@@ -49,10 +49,12 @@ import {
   OUTPUT_LAYER,
   POOL_LAYER,
 } from './model/head.js';
+import { fitLinearProbe, type LinearProbeOptions, type ProbeStep } from './probe/linear-probe.js';
 import { installBatchNormGradient } from './train/batch-norm-gradient.js';
 import { installConvGradients } from './train/conv-gradients.js';
 import {
   type EarlyStoppingOptions,
+  type EpochLog,
   type Phase,
   type PhaseHistory,
   type PhaseRunner,
@@ -128,10 +130,26 @@ export interface TrainOptions {
   resume?: TrainingState;
 }
 
+/** How feature extraction trains the head. */
+export type HeadSolver = 'auto' | 'probe' | 'sgd';
+
+/** Options of the solved head ({@link fitLinearProbe}) that `fit` passes on. */
+export type ProbeOptions = Pick<LinearProbeOptions, 'l2' | 'folds' | 'maxIterations' | 'gradientTolerance'>;
+
 /** Options of `fit`. */
 export interface FitOptions extends TrainOptions {
   /** `feature-extraction` (default): frozen backbone, cached features. `fine-tune`: one phase with `freeze`. */
   strategy?: 'feature-extraction' | 'fine-tune';
+  /**
+   * How feature extraction trains the head. `probe`: multinomial logistic regression on the
+   * cached features solved to optimum (L-BFGS, L2 strength chosen by cross-validation, or on the
+   * validation set when there is one); `epochs`, `batchSize`, `lr`, `optimizer` and `schedule`
+   * do not apply. `sgd`: the mini-batch loop. `auto` (default): `probe` unless the head has hidden
+   * layers or training augments images, which need the loop.
+   */
+  head?: HeadSolver;
+  /** With the probe: the L2 strength (or grid), folds and solver limits. */
+  probe?: ProbeOptions;
   /** With `strategy: 'fine-tune'`: layers to freeze (Keras index or a layer name). */
   freeze?: number | string;
   /** Let unfrozen BatchNormalization layers use batch statistics and update them. Default false. */
@@ -323,6 +341,14 @@ export class Classifier {
     const rng = new Random(options.seed ?? 0);
     const { train, validation } = await this.prepare(data, options.validation, rng);
     if ((options.strategy ?? 'feature-extraction') === 'feature-extraction') {
+      if (this.usesProbe(options)) {
+        const phase = await this.solveHeadOnFeatures(train, validation, options, rng, {
+          method: 'fit',
+          phaseIndex: 0,
+        });
+        this.strategy = 'feature-extraction';
+        return { phases: [phase], stopReason: phase.stopReason, data: idsOf(train, validation) };
+      }
       const phase = await this.trainHeadOnFeatures(
         train,
         validation,
@@ -927,6 +953,150 @@ export class Classifier {
       },
     });
     return list;
+  }
+
+  /** Whether `fit` solves the head (see {@link FitOptions.head}); throws when `probe` cannot apply. */
+  private usesProbe(options: FitOptions): boolean {
+    const solver = options.head ?? 'auto';
+    const needsLoop = [
+      ...(resolveAugment(options.augment) ? ['augmentation'] : []),
+      ...(this.headConfig.hidden.length > 0 ? ['hidden layers'] : []),
+    ];
+    if (solver === 'probe' && needsLoop.length > 0) {
+      throw new Error(
+        `head: 'probe' solves a linear head on fixed features; with ${needsLoop.join(' and ')} use head: 'sgd' (or 'auto')`,
+      );
+    }
+    if (solver !== 'auto' && solver !== 'probe' && solver !== 'sgd') {
+      throw new Error(`head must be 'auto', 'probe' or 'sgd', got '${String(solver)}'`);
+    }
+    return solver === 'probe' || (solver === 'auto' && needsLoop.length === 0);
+  }
+
+  /**
+   * Feature extraction with the head solved, not trained: {@link fitLinearProbe} on the cached
+   * features, its kernel and bias (standardisation folded in) written into the output Dense layer.
+   * Reported as one epoch; the batch events are the probe's fits.
+   */
+  private async solveHeadOnFeatures(
+    train: Example[],
+    validation: Example[],
+    options: FitOptions,
+    rng: Random,
+    where: { method: 'fit' | 'fineTune'; phaseIndex: number },
+  ): Promise<PhaseHistory> {
+    const phase: Phase = 'feature-extraction';
+    this.backbone.trainable = false;
+    const started = Date.now();
+    const seed = options.seed ?? 0;
+    const trainFeatures = await this.features(train, null, seed);
+    const valFeatures = validation.length > 0 ? await this.features(validation, null, seed) : null;
+    const phaseRng = rng.fork();
+    const { startEpoch, tracker } = await this.enterPhase(phase, where, options.resume, phaseRng, []);
+    const callbacks = [tracker, ...this.callbacksFor(options)];
+    const history: PhaseHistory = { phase, epochs: [], stopReason: 'completed' };
+    if (startEpoch > 1) {
+      // resumed after the solve: the checkpoint already holds the solved head
+      for (const cb of callbacks) await cb.onTrainEnd?.(history);
+      this.captureState = null;
+      return history;
+    }
+    const classWeights = resolveClassWeights(options.classWeights, train, this.classes);
+    const labels = train.map((e) => e.classIndex);
+    let steps = 1;
+    const began = { phase, epochs: 1, examples: train.length };
+    let announced = false;
+    const event = (step: number, loss: number, accuracy: number, probe?: ProbeStep): ProgressEvent => {
+      const elapsed = (Date.now() - started) / 1000;
+      return {
+        type: probe ? 'batch' : 'epoch',
+        phase,
+        epoch: 1,
+        epochs: 1,
+        batch: step,
+        batches: steps,
+        loss,
+        accuracy,
+        imagesPerSecond: elapsed > 0 ? train.length / elapsed : 0,
+        etaSeconds: step > 0 ? (elapsed / step) * (steps - step) : 0,
+        solver: 'probe',
+        ...(probe ? { probe } : {}),
+      };
+    };
+    try {
+      const result = await fitLinearProbe(trainFeatures.data, labels, this.classes.length, {
+        ...options.probe,
+        validation: valFeatures
+          ? { features: valFeatures.data, labels: validation.map((e) => e.classIndex) }
+          : null,
+        sampleWeights: classWeights ? labels.map((c) => classWeights[c]!) : null,
+        seed,
+        signal: options.signal,
+        onStep: async (s) => {
+          steps = s.steps;
+          if (!announced) {
+            announced = true;
+            for (const cb of callbacks) await cb.onTrainBegin?.({ ...began, batches: steps });
+          }
+          const e = event(s.step, Number.NaN, s.accuracy, s);
+          for (const cb of callbacks) await cb.onBatchEnd?.(e);
+        },
+      });
+      if (!announced) for (const cb of callbacks) await cb.onTrainBegin?.({ ...began, batches: steps });
+      const output = this.head.layers.find((l) => l.name === OUTPUT_LAYER)!;
+      const d = result.kernel.length / this.classes.length;
+      const [kernel, bias] = [
+        tfc.tensor2d(result.kernel, [d, this.classes.length]),
+        tfc.tensor1d(result.bias),
+      ];
+      output.setWeights([kernel, bias]);
+      tfc.dispose([kernel, bias]);
+      let validationMetrics: { val_loss: number; val_accuracy: number } | Record<string, never> = {};
+      if (valFeatures) {
+        const valY = validation.map((e) => e.classIndex);
+        const probabilities = await this.headProbabilities(valFeatures.data, validation.length);
+        let loss = 0;
+        let correct = 0;
+        probabilities.forEach((row, i) => {
+          loss -= Math.log(Math.min(1, Math.max(1e-7, row[valY[i]!]!)));
+          if (topK(row, 1, this.classes)[0]!.index === valY[i]) correct++;
+        });
+        validationMetrics = { val_loss: loss / validation.length, val_accuracy: correct / validation.length };
+      }
+      const seconds = (Date.now() - started) / 1000;
+      const log: EpochLog = {
+        phase,
+        epoch: 1,
+        loss: result.trainLoss,
+        accuracy: result.trainAccuracy,
+        ...validationMetrics,
+        lr: 0,
+        seconds,
+        imagesPerSecond: seconds > 0 ? train.length / seconds : 0,
+        l2: result.l2,
+      };
+      history.epochs.push(log);
+      history.probe = {
+        l2: result.l2,
+        selection: result.selection,
+        folds: result.folds,
+        score: result.score,
+        path: result.path,
+        iterations: result.iterations,
+        converged: result.converged,
+      };
+      const done = { ...event(steps, log.loss, log.accuracy), log };
+      for (const cb of callbacks) {
+        if ((await cb.onEpochEnd?.(log, done)) === 'stop') history.stopReason = 'callback';
+      }
+    } catch (err) {
+      if (!options.signal?.aborted) throw err;
+      history.stopReason = 'aborted';
+    } finally {
+      this.captureState = null;
+    }
+    for (const cb of callbacks) await cb.onTrainEnd?.(history);
+    return history;
   }
 
   private async trainHeadOnFeatures(

@@ -12,8 +12,10 @@ export {
   createReplica,
   type FineTuneOptions,
   type FitOptions,
+  type HeadSolver,
   loadClassifier,
   type Prediction,
+  type ProbeOptions,
   type TrainingHistory,
   type TrainOptions,
   type ValidationOption,
@@ -72,12 +74,21 @@ export {
   memoryActivationStore,
 } from './model/frozen-prefix.js';
 export { type HeadOptions, OUTPUT_LAYER, POOL_LAYER } from './model/head.js';
+export {
+  DEFAULT_PROBE_GRID,
+  fitLinearProbe,
+  type LinearProbeOptions,
+  type LinearProbeResult,
+  type ProbePathPoint,
+  type ProbeStep,
+} from './probe/linear-probe.js';
 export { type CheckpointOptions, checkpoint } from './train/checkpoint.js';
 export {
   type EarlyStoppingOptions,
   type EpochLog,
   type Phase,
   type PhaseHistory,
+  type ProbeSummary,
   type ProgressEvent,
   runPhase,
   type StopReason,

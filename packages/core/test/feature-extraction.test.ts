@@ -18,7 +18,7 @@ describe('feature extraction', () => {
     const before = (await clf.evaluate(test)).accuracy;
     const backboneBefore = weightValues(backbone.model);
 
-    const history = await clf.fit(train, { epochs: 30, batchSize: 12, lr: 0.01, seed: 3 });
+    const history = await clf.fit(train, { head: 'sgd', epochs: 30, batchSize: 12, lr: 0.01, seed: 3 });
     expect(history.stopReason).toBe('completed');
     expect(history.phases[0]!.epochs).toHaveLength(30);
     const after = await clf.evaluate(test);
@@ -31,7 +31,7 @@ describe('feature extraction', () => {
     // evaluate goes through the feature cache too: the test images ran once, before training
     expect(clf.stats.backboneImages).toBe(36 + test.length);
     expect(clf.stats.featureCacheHits).toBe(test.length);
-    await clf.fit(train, { epochs: 2, batchSize: 12, seed: 4 });
+    await clf.fit(train, { head: 'sgd', epochs: 2, batchSize: 12, seed: 4 });
     expect(clf.stats.backboneImages).toBe(36 + test.length); // the backbone did not run again
     expect(clf.stats.featureCacheHits).toBe(36 + test.length);
     clf.dispose();
@@ -73,13 +73,13 @@ describe('feature extraction', () => {
   it('encodes the backbone once while it does not train: saves share its buffer, fine-tuning makes a new one', async () => {
     const clf = createClassifier({ backbone: thinBackbone(), classes, seed: 2 });
     const data = colourImages(3, 11);
-    await clf.fit(data, { epochs: 1 });
+    await clf.fit(data, { head: 'sgd', epochs: 1 });
     const saved: tfc.io.ModelArtifacts[] = [];
     for (let i = 0; i < 2; i++) {
       const io = memoryIO();
       await clf.save(io.save);
       saved.push(io.artifacts!);
-      await clf.fit(data, { epochs: 1 }); // the head changes, the backbone does not
+      await clf.fit(data, { head: 'sgd', epochs: 1 }); // the head changes, the backbone does not
     }
     const parts = saved.map((a) => a.weightData as ArrayBuffer[]);
     expect(parts[0]).toHaveLength(2);

@@ -9,6 +9,7 @@ import {
   type EpochLog,
   encodeTrainingState,
   loadClassifier,
+  type ProbeSummary,
   type TrainingHistory,
   type TrainingState,
 } from '@graft/core';
@@ -36,6 +37,8 @@ interface TrainFlags {
   model: string;
   weights?: string;
   freeze?: string;
+  head: 'auto' | 'probe' | 'sgd';
+  l2?: number;
   epochs?: number;
   headEpochs?: number;
   batchSize?: number;
@@ -119,8 +122,19 @@ export function registerTrainCommand(program: Command): void {
       'fine-tune: freeze layers[0..N-1] (Keras index) or up to a layer (default conv4_block6_out)',
     )
     .option(
+      '--head <solver>',
+      'feature extraction: probe (the head solved to optimum by L-BFGS, L2 chosen by cross-validation), sgd (epochs of mini-batches) or auto (probe unless --augment)',
+      oneOf('--head', ['auto', 'probe', 'sgd'] as const),
+      'auto',
+    )
+    .option('--l2 <strength>', 'probe: this L2 strength instead of choosing one', (v) => {
+      const n = Number(v);
+      if (!(n >= 0) || !Number.isFinite(n)) throw new UsageError(`--l2 must be a number ≥ 0, got '${v}'`);
+      return n;
+    })
+    .option(
       '--epochs <n>',
-      'epochs (feature extraction default 20; fine-tune phase two default 5)',
+      'epochs (feature extraction with --head sgd default 20; fine-tune phase two default 5)',
       positiveInt('--epochs'),
     )
     .option('--head-epochs <n>', 'fine-tune: epochs training the head first (default 2)', (v) =>
@@ -199,6 +213,17 @@ export function registerTrainCommand(program: Command): void {
     });
 }
 
+/** One line on how the solved head chose its L2 strength. */
+export function describeProbe(probe: ProbeSummary): string {
+  const how =
+    probe.selection === 'cross-validation'
+      ? `chosen by ${probe.folds}-fold cross-validation on the training images (accuracy ${((probe.score ?? 0) * 100).toFixed(1)}%)`
+      : probe.selection === 'validation'
+        ? `chosen on the validation set (accuracy ${((probe.score ?? 0) * 100).toFixed(1)}%)`
+        : 'as given';
+  return `head solved to optimum (L-BFGS, ${probe.iterations} iterations${probe.converged ? '' : ', not converged'}): L2 strength ${probe.l2.toPrecision(2)} ${how}`;
+}
+
 /** The training-state files kept with each `latest` checkpoint. */
 const STATE_FILES = { json: 'training-state.json', data: 'training-state.bin' } as const;
 
@@ -228,6 +253,8 @@ async function resumedFlags(dataPath: string, flags: TrainFlags): Promise<TrainF
     model: String(saved.model),
     weights: (saved.weights as string | undefined) ?? undefined,
     freeze: saved.freeze === undefined ? undefined : String(saved.freeze),
+    head: (saved.head as TrainFlags['head'] | undefined) ?? 'auto',
+    l2: saved.l2 as number | undefined,
     epochs: saved.epochs as number,
     headEpochs: saved.headEpochs as number | undefined,
     batchSize: saved.batchSize as number,
@@ -255,6 +282,15 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     (flags.freeze || flags.headEpochs !== undefined || flags.lrMult)
   ) {
     throw new UsageError('--freeze, --head-epochs and --lr-mult are for --strategy fine-tune');
+  }
+  if (flags.strategy === 'fine-tune' && (flags.head !== 'auto' || flags.l2 !== undefined)) {
+    throw new UsageError('--head and --l2 are for --strategy feature-extraction');
+  }
+  if (flags.head === 'probe' && flags.augment) {
+    throw new UsageError('--head probe solves a head on fixed features: with --augment use --head sgd');
+  }
+  if (flags.l2 !== undefined && (flags.head === 'sgd' || (flags.head === 'auto' && flags.augment))) {
+    throw new UsageError('--l2 is for the probe head (--head probe, or auto without --augment)');
   }
   const requestedWorkers = stepWorkerCount(flags.workers ?? 'auto');
   const spec = getModel(flags.model);
@@ -343,6 +379,8 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     weightsId: weightsInfo.id,
     classes: scanned.classes,
     freeze: fineTune ? (parseFreeze(flags.freeze) ?? 'conv4_block6_out') : undefined,
+    head: fineTune ? undefined : flags.head,
+    l2: flags.l2,
     epochs: flags.epochs ?? (fineTune ? 5 : 20),
     headEpochs: fineTune ? (flags.headEpochs ?? 2) : undefined,
     batchSize: flags.batchSize ?? (fineTune ? 16 : 32),
@@ -454,7 +492,13 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
           lr: config.lr,
           lrMult: config.lrMult,
         })
-      : await clf.fit(trainSet.images, { ...common, epochs: config.epochs, lr: config.lr });
+      : await clf.fit(trainSet.images, {
+          ...common,
+          epochs: config.epochs,
+          lr: config.lr,
+          head: config.head,
+          probe: config.l2 !== undefined ? { l2: config.l2 } : undefined,
+        });
   } finally {
     process.off('SIGINT', onSigint);
     await stepWorkers?.terminate();
@@ -499,6 +543,8 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     return;
   }
 
+  const probe = history.phases.find((p) => p.probe)?.probe;
+  if (probe) say(`graft: ${describeProbe(probe)}`);
   say(
     `graft: backbone ran on ${clf.stats.backboneImages} image(s); ${clf.stats.featureCacheHits} feature vector(s) came from the cache`,
   );

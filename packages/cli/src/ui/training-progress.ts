@@ -14,6 +14,9 @@ function duration(seconds: number): string {
 export function epochLine(log: EpochLog, epochs: number): string {
   const val =
     log.val_loss !== undefined ? ` val_loss ${fmt(log.val_loss)} val_accuracy ${fmt(log.val_accuracy)}` : '';
+  if (log.l2 !== undefined) {
+    return `${log.phase} head solved (L2 ${log.l2.toPrecision(2)}): loss ${fmt(log.loss)} accuracy ${fmt(log.accuracy)}${val} (${log.seconds.toFixed(1)}s)`;
+  }
   return `${log.phase} epoch ${log.epoch}/${epochs}: loss ${fmt(log.loss)} accuracy ${fmt(log.accuracy)}${val} (${log.imagesPerSecond.toFixed(1)} images/s, ${log.seconds.toFixed(1)}s)`;
 }
 
@@ -43,6 +46,14 @@ export function createTrainingReporter(
     lastDraw = now;
     const width = 24;
     const filled = Math.round((event.batch / event.batches) * width);
+    const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${event.batch}/${event.batches}`;
+    if (event.probe) {
+      const p = event.probe;
+      out.stderr.write(
+        `\r${event.phase} solving the head ${bar} L2 ${p.l2.toPrecision(2)} ${p.fold >= 0 ? `fold ${p.fold + 1} held-out` : 'final fit'} acc ${fmt(p.accuracy, 3)} ETA ${duration(event.etaSeconds)}\x1b[K`,
+      );
+      return;
+    }
     out.stderr.write(
       `\r${event.phase} ${event.epoch}/${event.epochs} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` +
         `${event.batch}/${event.batches} loss ${fmt(event.loss)} acc ${fmt(event.accuracy, 3)} ` +

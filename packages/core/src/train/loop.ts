@@ -1,3 +1,4 @@
+import type { ProbePathPoint, ProbeStep } from '../probe/linear-probe.js';
 import type { Random } from '../util/random.js';
 import { learningRateAt, type Schedule } from './schedules.js';
 
@@ -17,6 +18,8 @@ export interface EpochLog {
   lr: number;
   seconds: number;
   imagesPerSecond: number;
+  /** The L2 strength of a solved head (`head: 'probe'`): its one "epoch" is a solve. */
+  l2?: number;
 }
 
 /** A progress event, for the CLI's bars and the widget's chart alike. */
@@ -35,6 +38,12 @@ export interface ProgressEvent {
   etaSeconds: number;
   /** The finished epoch's log, on `epoch` events. */
   log?: EpochLog;
+  /**
+   * `probe` when the head is solved rather than trained: there is one "epoch", and each `batch`
+   * event is one fit of the strength search (`probe` says which; `loss` is NaN there).
+   */
+  solver?: 'probe';
+  probe?: ProbeStep;
 }
 
 /** Hooks into training, Keras-callback style. Returning `'stop'` from onEpochEnd stops the phase. */
@@ -74,6 +83,22 @@ export interface PhaseHistory {
   stopReason: StopReason;
   /** 1-based epoch with the best monitored value (early stopping), if monitored. */
   bestEpoch?: number;
+  /** How a solved head (`head: 'probe'`) chose its L2 strength. */
+  probe?: ProbeSummary;
+}
+
+/** What the linear probe chose and how it scored. */
+export interface ProbeSummary {
+  l2: number;
+  selection: 'cross-validation' | 'validation' | 'fixed';
+  /** Folds of the cross-validation (0 otherwise). */
+  folds: number;
+  /** Held-out accuracy at the chosen strength (mean over folds, or on the validation set). */
+  score: number | null;
+  path: ProbePathPoint[];
+  /** L-BFGS iterations of the final fit. */
+  iterations: number;
+  converged: boolean;
 }
 
 /** Saved weights: `restore` writes them back, `dispose` frees the copy. */
