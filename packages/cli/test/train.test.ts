@@ -63,21 +63,23 @@ beforeAll(async () => {
 describe('graft train', () => {
   it('writes a complete run folder and report, skipping bad files with reasons', async () => {
     const out = join(tempDir(), 'run');
-    const r = await graft(['train', data, ...BASE, '--epochs', '6', '--lr', '0.01', '--out', out], {
-      GRAFT_HOME: home,
-    });
+    const r = await graft(['train', data, ...BASE, '--out', out], { GRAFT_HOME: home });
     expect(r.stderr).toMatch(/graft: backend wasm; frozen backbone on onnxruntime-node [^;]+; model thin16/);
     expect(r.stderr).toMatch(/graft: 27 images in 3 classes \(blue 9, green 9, red 9\)/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^validation accuracy \d+\.\d% on \d+ images$/m);
+    // the head is solved, not trained for epochs: one line says how its L2 strength was chosen
+    expect(r.stderr).toMatch(
+      /graft: head solved to optimum \(L-BFGS, \d+ iterations\): L2 strength [\d.e+-]+ chosen on the validation set \(accuracy \d+\.\d%\)/,
+    );
+    expect(r.stderr).toMatch(/feature-extraction head solved \(L2 [\d.e+-]+\): loss/);
     expect(r.stdout).toContain(`run folder: ${out}`);
 
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(config).toMatchObject({
       strategy: 'feature-extraction',
       model: 'thin16',
-      epochs: 6,
-      lr: 0.01,
+      head: 'auto',
       imageSize: [32, 32],
       backend: 'wasm',
       engine: 'onnx',
@@ -107,9 +109,10 @@ describe('graft train', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(metrics).toHaveLength(6);
-    expect(metrics[5]).toMatchObject({ phase: 'feature-extraction', epoch: 6 });
-    expect(typeof metrics[5].val_accuracy).toBe('number');
+    expect(metrics).toHaveLength(1);
+    expect(metrics[0]).toMatchObject({ phase: 'feature-extraction', epoch: 1 });
+    expect(typeof metrics[0].l2).toBe('number');
+    expect(typeof metrics[0].val_accuracy).toBe('number');
     for (const f of [
       'model/model.json',
       'model/weights.bin',
@@ -179,7 +182,7 @@ describe('graft train', () => {
 
   it('prints only JSON events on stdout with --json, ending with the summary', async () => {
     const r = await graft(
-      ['train', data, ...BASE, '--epochs', '2', '--json', '--out', join(tempDir(), 'run')],
+      ['train', data, ...BASE, '--head', 'sgd', '--epochs', '2', '--json', '--out', join(tempDir(), 'run')],
       { GRAFT_HOME: home },
     );
     expect(r.status).toBe(0);
@@ -277,6 +280,17 @@ describe('graft train refuses what cannot be trained on, before any compute', ()
       [['--freeze', '10'], '--freeze, --head-epochs and --lr-mult are for --strategy fine-tune'],
       [['--epochs', 'x'], '--epochs must be a whole number ≥ 1'],
       [['--workers', 'many'], "--workers must be auto or a whole number, got 'many'"],
+      [['--head', 'exact'], '--head must be one of auto, probe, sgd'],
+      [
+        ['--head', 'probe', '--augment'],
+        '--head probe solves a head on fixed features: with --augment use --head sgd',
+      ],
+      [['--head', 'sgd', '--l2', '0.1'], '--l2 is for the probe head'],
+      [['--l2', '-1'], "--l2 must be a number ≥ 0, got '-1'"],
+      [
+        ['--strategy', 'fine-tune', '--head', 'probe'],
+        '--head and --l2 are for --strategy feature-extraction',
+      ],
     ] as const) {
       const r = await graft(['train', data, ...flags]);
       expect(r.status, flags.join(' ')).toBe(2);

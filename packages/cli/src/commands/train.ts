@@ -29,7 +29,7 @@ import { defaultRunDir, RUN_FILES, RunFolder } from '../runs/run-folder.js';
 import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
 import { createStepWorkers } from '../runtime/step-workers.js';
 import { createProgressBar } from '../ui/progress.js';
-import { createTrainingReporter } from '../ui/training-progress.js';
+import { createTrainingReporter, formatStrength } from '../ui/training-progress.js';
 import { CLI_VERSION } from '../version.js';
 
 interface TrainFlags {
@@ -221,7 +221,7 @@ export function describeProbe(probe: ProbeSummary): string {
       : probe.selection === 'validation'
         ? `chosen on the validation set (accuracy ${((probe.score ?? 0) * 100).toFixed(1)}%)`
         : 'as given';
-  return `head solved to optimum (L-BFGS, ${probe.iterations} iterations${probe.converged ? '' : ', not converged'}): L2 strength ${probe.l2.toPrecision(2)} ${how}`;
+  return `head solved to optimum (L-BFGS, ${probe.iterations} iterations${probe.converged ? '' : ', not converged'}): L2 strength ${formatStrength(probe.l2)} ${how}`;
 }
 
 /** The training-state files kept with each `latest` checkpoint. */

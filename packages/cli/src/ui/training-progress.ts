@@ -1,5 +1,10 @@
 import type { EpochLog, ProgressEvent } from '@graft/core';
 
+/** 0.1, 0.0032, 1e-5: short and exact enough for a log-grid strength. */
+export function formatStrength(l2: number): string {
+  return l2 !== 0 && l2 < 1e-3 ? l2.toExponential(1) : String(Number(l2.toPrecision(2)));
+}
+
 function fmt(n: number | undefined, digits = 4): string {
   return n === undefined ? '-' : n.toFixed(digits);
 }
@@ -15,7 +20,7 @@ export function epochLine(log: EpochLog, epochs: number): string {
   const val =
     log.val_loss !== undefined ? ` val_loss ${fmt(log.val_loss)} val_accuracy ${fmt(log.val_accuracy)}` : '';
   if (log.l2 !== undefined) {
-    return `${log.phase} head solved (L2 ${log.l2.toPrecision(2)}): loss ${fmt(log.loss)} accuracy ${fmt(log.accuracy)}${val} (${log.seconds.toFixed(1)}s)`;
+    return `${log.phase} head solved (L2 ${formatStrength(log.l2)}): loss ${fmt(log.loss)} accuracy ${fmt(log.accuracy)}${val} (${log.seconds.toFixed(1)}s)`;
   }
   return `${log.phase} epoch ${log.epoch}/${epochs}: loss ${fmt(log.loss)} accuracy ${fmt(log.accuracy)}${val} (${log.imagesPerSecond.toFixed(1)} images/s, ${log.seconds.toFixed(1)}s)`;
 }
@@ -50,7 +55,7 @@ export function createTrainingReporter(
     if (event.probe) {
       const p = event.probe;
       out.stderr.write(
-        `\r${event.phase} solving the head ${bar} L2 ${p.l2.toPrecision(2)} ${p.fold >= 0 ? `fold ${p.fold + 1} held-out` : 'final fit'} acc ${fmt(p.accuracy, 3)} ETA ${duration(event.etaSeconds)}\x1b[K`,
+        `\r${event.phase} solving the head ${bar} L2 ${formatStrength(p.l2)} ${p.fold >= 0 ? `fold ${p.fold + 1} held-out` : 'final fit'} acc ${fmt(p.accuracy, 3)} ETA ${duration(event.etaSeconds)}\x1b[K`,
       );
       return;
     }

@@ -209,12 +209,14 @@ export async function fitLinearProbe(
       }
     }
     let best: ProbePathPoint | null = null;
+    let chosenIterations = 0;
     let sinceBest = 0;
     if (selection !== 'fixed') {
       for (const l2 of grid) {
         let accuracy = 0;
         let loss = 0;
         const thetas: Float64Array[] = [];
+        let fitIterations = 0;
         for (const [f, split] of splits.entries()) {
           throwIfAborted();
           const fit = await minimizeLbfgs(softmaxObjective(split.train, l2), split.theta, {
@@ -222,6 +224,7 @@ export async function fitLinearProbe(
             gradientTolerance: 1e-4,
           });
           totalIterations += fit.iterations;
+          fitIterations += fit.iterations;
           split.theta = fit.x;
           thetas.push(fit.x);
           const score = await softmaxScore(split.held, fit.x);
@@ -239,6 +242,7 @@ export async function fitLinearProbe(
         ) {
           best = point;
           chosenThetas = thetas;
+          chosenIterations = fitIterations;
           sinceBest = 0;
         } else if (++sinceBest >= 3) break;
       }
@@ -252,7 +256,7 @@ export async function fitLinearProbe(
     const all = selection === 'validation' ? splits[0]!.train : softmaxProblem(x, d, labels, k, weights);
     try {
       let converged = true;
-      let iterations = 0;
+      let iterations = chosenIterations;
       if (selection !== 'validation') {
         throwIfAborted();
         // warm start: the folds' mean solution at the chosen strength
