@@ -175,7 +175,16 @@ export interface FitOptions extends TrainOptions {
 export interface FineTuneOptions extends Omit<TrainOptions, 'lr'> {
   /** Layers to freeze in phase two (Keras index or name). Default: up to `conv4_block6_out` (conv5 trains). */
   freeze?: number | string;
-  /** Phase one: epochs training only the head (on cached features). Default 1. */
+  /**
+   * Phase one, the new head on the frozen backbone's cached features. `auto` (default) and `probe`
+   * solve it to optimum as `fit` does (linear probing, then fine-tuning: LP-FT, Kumar et al. 2022,
+   * so that phase two starts from the best head rather than a half-trained one); `sgd` trains it
+   * for `headEpochs`. `auto` means `sgd` with augmentation or hidden layers.
+   */
+  head?: HeadSolver;
+  /** Phase one with the probe: the L2 strength (or grid), folds and solver limits. */
+  probe?: ProbeOptions;
+  /** Phase one: epochs training only the head (on cached features) with `head: 'sgd'`; 0 skips phase one. Default 1. */
   headEpochs?: number;
   /** Phase one learning rate. Default 1e-3. */
   headLr?: number;
@@ -342,7 +351,7 @@ export class Classifier {
     const { train, validation } = await this.prepare(data, options.validation, rng);
     if ((options.strategy ?? 'feature-extraction') === 'feature-extraction') {
       if (this.usesProbe(options)) {
-        const phase = await this.solveHeadOnFeatures(train, validation, options, rng, {
+        const phase = await this.solveHeadOnFeatures(train, validation, options, rng, 'feature-extraction', {
           method: 'fit',
           phaseIndex: 0,
         });
@@ -382,6 +391,15 @@ export class Classifier {
     const headEpochs = options.headEpochs ?? 1;
     if (headEpochs > 0 && (options.resume?.phaseIndex ?? 0) > 0) {
       rng.fork(); // the head phase is done: keep the generator where that phase left it
+    } else if (headEpochs > 0 && this.usesProbe(options)) {
+      const first = await this.solveHeadOnFeatures(train, validation, options, rng, 'head', {
+        method: 'fineTune',
+        phaseIndex: 0,
+      });
+      phases.push(first);
+      this.strategy = 'feature-extraction';
+      if (first.stopReason === 'aborted')
+        return { phases, stopReason: 'aborted', data: idsOf(train, validation) };
     } else if (headEpochs > 0) {
       const first = await this.trainHeadOnFeatures(
         train,
@@ -956,7 +974,7 @@ export class Classifier {
   }
 
   /** Whether `fit` solves the head (see {@link FitOptions.head}); throws when `probe` cannot apply. */
-  private usesProbe(options: FitOptions): boolean {
+  private usesProbe(options: Pick<FitOptions, 'head' | 'augment'>): boolean {
     const solver = options.head ?? 'auto';
     const needsLoop = [
       ...(resolveAugment(options.augment) ? ['augmentation'] : []),
@@ -981,11 +999,11 @@ export class Classifier {
   private async solveHeadOnFeatures(
     train: Example[],
     validation: Example[],
-    options: FitOptions,
+    options: TrainOptions & { probe?: ProbeOptions },
     rng: Random,
+    phase: 'feature-extraction' | 'head',
     where: { method: 'fit' | 'fineTune'; phaseIndex: number },
   ): Promise<PhaseHistory> {
-    const phase: Phase = 'feature-extraction';
     this.backbone.trainable = false;
     const started = Date.now();
     const seed = options.seed ?? 0;

@@ -28,6 +28,7 @@ describe('fine-tuning', () => {
     const accuracyBefore = (await clf.evaluate(test)).accuracy;
     const history = await clf.fineTune(colourImages(10, 1), {
       freeze: 'conv4_block6_out',
+      head: 'sgd',
       headEpochs: 3,
       epochs: 3,
       headLr: 0.01,

@@ -278,3 +278,26 @@ describe('fit solves the head by default', () => {
     clf.dispose();
   });
 });
+
+describe('fineTune starts from the solved head (LP-FT)', () => {
+  it('solves phase one, then fine-tunes from that head; head: sgd trains phase one for headEpochs', async () => {
+    const classes = ['red', 'green', 'blue'];
+    const data = colourImages(6, 3);
+    const clf = createClassifier({ backbone: thinBackbone(), classes, seed: 2 });
+    const history = await clf.fineTune(data, { epochs: 2, batchSize: 9, seed: 1 });
+    expect(history.phases.map((p) => [p.phase, p.epochs.length])).toEqual([
+      ['head', 1],
+      ['fine-tune', 2],
+    ]);
+    expect(history.phases[0]!.probe?.selection).toBe('cross-validation');
+    clf.dispose();
+    const sgd = createClassifier({ backbone: thinBackbone(), classes, seed: 2 });
+    const trained = await sgd.fineTune(data, { head: 'sgd', headEpochs: 2, epochs: 1, batchSize: 9 });
+    expect(trained.phases.map((p) => [p.phase, p.epochs.length])).toEqual([
+      ['head', 2],
+      ['fine-tune', 1],
+    ]);
+    expect(trained.phases[0]!.probe).toBeUndefined();
+    sgd.dispose();
+  });
+});

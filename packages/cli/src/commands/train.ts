@@ -123,7 +123,7 @@ export function registerTrainCommand(program: Command): void {
     )
     .option(
       '--head <solver>',
-      'feature extraction: probe (the head solved to optimum by L-BFGS, L2 chosen by cross-validation), sgd (epochs of mini-batches) or auto (probe unless --augment)',
+      'the new head (fine-tune: its first phase): probe (solved to optimum by L-BFGS, L2 chosen by cross-validation or on --val), sgd (epochs of mini-batches) or auto (probe unless --augment)',
       oneOf('--head', ['auto', 'probe', 'sgd'] as const),
       'auto',
     )
@@ -137,8 +137,10 @@ export function registerTrainCommand(program: Command): void {
       'epochs (feature extraction with --head sgd default 20; fine-tune phase two default 5)',
       positiveInt('--epochs'),
     )
-    .option('--head-epochs <n>', 'fine-tune: epochs training the head first (default 2)', (v) =>
-      v === '0' ? 0 : positiveInt('--head-epochs')(v),
+    .option(
+      '--head-epochs <n>',
+      'fine-tune with --head sgd: epochs training the head first (default 2; 0 skips it)',
+      (v) => (v === '0' ? 0 : positiveInt('--head-epochs')(v)),
     )
     .option('--batch-size <n>', 'examples per step (default 32; fine-tune 16)', positiveInt('--batch-size'))
     .option('--lr <rate>', 'learning rate (default 1e-3; fine-tune phase two 1e-4)', positiveNumber('--lr'))
@@ -283,9 +285,6 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
   ) {
     throw new UsageError('--freeze, --head-epochs and --lr-mult are for --strategy fine-tune');
   }
-  if (flags.strategy === 'fine-tune' && (flags.head !== 'auto' || flags.l2 !== undefined)) {
-    throw new UsageError('--head and --l2 are for --strategy feature-extraction');
-  }
   if (flags.head === 'probe' && flags.augment) {
     throw new UsageError('--head probe solves a head on fixed features: with --augment use --head sgd');
   }
@@ -379,7 +378,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     weightsId: weightsInfo.id,
     classes: scanned.classes,
     freeze: fineTune ? (parseFreeze(flags.freeze) ?? 'conv4_block6_out') : undefined,
-    head: fineTune ? undefined : flags.head,
+    head: flags.head,
     l2: flags.l2,
     epochs: flags.epochs ?? (fineTune ? 5 : 20),
     headEpochs: fineTune ? (flags.headEpochs ?? 2) : undefined,
@@ -491,6 +490,8 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
           epochs: config.epochs,
           lr: config.lr,
           lrMult: config.lrMult,
+          head: config.head,
+          probe: config.l2 !== undefined ? { l2: config.l2 } : undefined,
         })
       : await clf.fit(trainSet.images, {
           ...common,
