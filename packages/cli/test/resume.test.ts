@@ -77,6 +77,8 @@ describe('Ctrl-C and --resume', () => {
       'fine-tune',
       '--freeze',
       'conv4_block6_out',
+      '--head',
+      'sgd',
       '--head-epochs',
       '2',
       '--epochs',
