@@ -80,6 +80,8 @@ export interface BackboneInfo {
   preprocessing: PreprocessingMode;
   inputSize: readonly [number, number];
   featureLayer: string;
+  /** Where fine-tuning freezes by default (from the spec's `fineTune.defaultFreeze`). */
+  defaultFreeze: string;
   weights: { source: string; id: string };
 }
 
@@ -173,7 +175,7 @@ export interface FitOptions extends TrainOptions {
 
 /** Options of `fineTune`: fastai's `fine_tune`, two phases. */
 export interface FineTuneOptions extends Omit<TrainOptions, 'lr'> {
-  /** Layers to freeze in phase two (Keras index or name). Default: up to `conv4_block6_out` (conv5 trains). */
+  /** Layers to freeze in phase two (Keras index or name). Default: the backbone spec's `fineTune.defaultFreeze` (ResNet50: up to `conv4_block6_out`, conv5 trains). */
   freeze?: number | string;
   /**
    * Phase one, the new head on the frozen backbone's cached features. `auto` (default) and `probe`
@@ -241,6 +243,7 @@ export interface ClassifierStats {
   stepWorkers: number;
 }
 
+/** Where fine-tuning freezes when neither the call nor the backbone's spec says. */
 const DEFAULT_FINE_TUNE_FREEZE = 'conv4_block6_out';
 /** Above this, frozen-prefix activations are recomputed each step rather than kept. */
 
@@ -252,6 +255,7 @@ function infoFromBackbone(options: ClassifierOptions): BackboneInfo {
     preprocessing: spec.preprocessing,
     inputSize: options.inputSize ?? spec.inputSize,
     featureLayer: options.featureLayer ?? spec.featureLayer,
+    defaultFreeze: spec.fineTune?.defaultFreeze ?? DEFAULT_FINE_TUNE_FREEZE,
     weights: options.backbone.weights ?? { source: 'unknown', id: 'unknown' },
   };
 }
@@ -370,7 +374,7 @@ export class Classifier {
       this.strategy = 'feature-extraction';
       return { phases: [phase], stopReason: phase.stopReason, data: idsOf(train, validation) };
     }
-    const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? DEFAULT_FINE_TUNE_FREEZE);
+    const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? this.info.defaultFreeze);
     const phase = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4, {
       method: 'fit',
       phaseIndex: 0,
@@ -385,7 +389,7 @@ export class Classifier {
   async fineTune(data: ImageSource, options: FineTuneOptions = {}): Promise<TrainingHistory> {
     checkResume(options.resume, 'fineTune');
     const rng = new Random(options.seed ?? 0);
-    const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? DEFAULT_FINE_TUNE_FREEZE);
+    const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? this.info.defaultFreeze);
     const { train, validation } = await this.prepare(data, options.validation, rng);
     const phases: PhaseHistory[] = [];
     const headEpochs = options.headEpochs ?? 1;
@@ -1532,8 +1536,11 @@ export async function loadClassifier(source: string | tfc.io.IOHandler): Promise
   }
   const head = headFromLayers(headLayers, manifest.head.dropout);
   let architecture = manifest.backbone.architecture;
+  let defaultFreeze = DEFAULT_FINE_TUNE_FREEZE;
   try {
-    architecture = getModel(manifest.backbone.id).architecture;
+    const spec = getModel(manifest.backbone.id);
+    architecture = spec.architecture;
+    defaultFreeze = spec.fineTune?.defaultFreeze ?? defaultFreeze;
   } catch {
     // a backbone registered by a plugin in the saving process: the manifest's record suffices
   }
@@ -1543,6 +1550,7 @@ export async function loadClassifier(source: string | tfc.io.IOHandler): Promise
     preprocessing: manifest.preprocessing,
     inputSize: manifest.inputSize,
     featureLayer: manifest.featureLayer,
+    defaultFreeze,
     weights: manifest.backbone.weights,
   };
   const clf = new Classifier(backbone, info, [...manifest.labels], head, { ...manifest.head }, whole);

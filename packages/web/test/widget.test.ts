@@ -69,6 +69,7 @@ describe.skipIf(!haveChromium || !built)('<graft-trainer> in Chromium', () => {
         '/test/': join(here, 'fixtures'),
         '/models/trained/': cli.modelDir,
         '/images/': join(repoRoot, 'examples', 'fashion-b', 'test'),
+        '/train-images/': join(repoRoot, 'examples', 'fashion-b', 'train'),
       },
     });
     browser = await launchChromium();
@@ -256,6 +257,43 @@ describe.skipIf(!haveChromium || !built)('<graft-trainer> in Chromium', () => {
         expect(p.probabilities[got.classes.indexOf(label)]).toBeCloseTo(probability, 4);
     }
     await screenshot(page, 'cli-model-loaded');
+    await page.close();
+  });
+
+  it('learns sandal, sneaker and bag from 20 images each with its defaults: ≥ 90% on the 180 test images', async () => {
+    const classes = ['sandal', 'sneaker', 'bag'];
+    const list = (dir: string, label: string) =>
+      readdirSync(join(repoRoot, 'examples', 'fashion-b', dir, label))
+        .sort()
+        .map((f) => `${label}/${f}`);
+    const train = Object.fromEntries(classes.map((c) => [c, list('train', c).slice(0, 20)]));
+    const test = classes.flatMap((c) => list('test', c));
+    const page = await openPage();
+    const got = await page.evaluate(
+      async ({ classes, train, test }) => {
+        const trainer = await window.graftTest.mount({
+          'model-url': '/models/backbone/',
+          backend: 'wasm',
+          classes: classes.join(','),
+        });
+        await trainer.ready;
+        for (const c of classes)
+          await (trainer as unknown as { addExamples(l: string, i: string[]): Promise<number> }).addExamples(
+            c,
+            train[c]!.map((f) => `/train-images/${f}`),
+          );
+        const trained = await trainer.train();
+        let correct = 0;
+        for (const f of test)
+          if ((await trainer.predict(`/images/${f}`)).label === f.split('/')[0]) correct++;
+        return { accuracy: correct / test.length, trained, errors: trainer.errors };
+      },
+      { classes, train, test },
+    );
+    expect(got.errors).toEqual([]);
+    expect(got.trained.stopReason).toBe('completed');
+    expect(got.accuracy).toBeGreaterThanOrEqual(0.9);
+    await screenshot(page, 'fashion-three-classes');
     await page.close();
   });
 

@@ -73,6 +73,12 @@ export interface ModelSpec {
   featureLayer: string;
   /** Length of the pooled feature vector. */
   featureSize: number;
+  /**
+   * Fine-tuning defaults (fastai's `model_meta`, timm's `_cfg`): the layer up to which the backbone
+   * stays frozen unless told otherwise — the last stage before `featureLayer` trains. Default
+   * `conv4_block6_out` (conv5 of ResNet50 trains).
+   */
+  fineTune?: { defaultFreeze: string };
   /** Pretrained weight variants by name (`imagenet`, …). */
   weights: Readonly<Record<string, PretrainedWeights>>;
   /** Files that share a name with the real weights but must be refused, by md5, with the reason. */

@@ -119,7 +119,7 @@ export function registerTrainCommand(program: Command): void {
     )
     .option(
       '--freeze <N|LAYER>',
-      'fine-tune: freeze layers[0..N-1] (Keras index) or up to a layer (default conv4_block6_out)',
+      "fine-tune: freeze layers[0..N-1] (Keras index) or up to a layer (default the model's, e.g. conv4_block6_out)",
     )
     .option(
       '--head <solver>',
@@ -377,7 +377,9 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     weightsSource: weightsInfo.source,
     weightsId: weightsInfo.id,
     classes: scanned.classes,
-    freeze: fineTune ? (parseFreeze(flags.freeze) ?? 'conv4_block6_out') : undefined,
+    freeze: fineTune
+      ? (parseFreeze(flags.freeze) ?? spec.fineTune?.defaultFreeze ?? 'conv4_block6_out')
+      : undefined,
     head: flags.head,
     l2: flags.l2,
     epochs: flags.epochs ?? (fineTune ? 5 : 20),
