@@ -1102,6 +1102,7 @@ export class Classifier {
         l2: result.l2,
         selection: result.selection,
         folds: result.folds,
+        heldOutFolds: result.heldOutFolds,
         score: result.score,
         path: result.path,
         iterations: result.iterations,

@@ -301,3 +301,17 @@ describe('fineTune starts from the solved head (LP-FT)', () => {
     sgd.dispose();
   });
 });
+
+describe('linear probe on large sets', () => {
+  it('holds out one stratified fold instead of fitting every fold, above holdoutAbove', async () => {
+    const { features, labels } = blobs(200, 10, 2, 1, 9);
+    const steps: number[] = [];
+    const r = await fitLinearProbe(features, labels, 2, {
+      holdoutAbove: 1000,
+      onStep: (s) => void steps.push(s.fold),
+    });
+    expect(r.folds).toBe(5);
+    expect(r.heldOutFolds).toBe(1);
+    expect(new Set(steps)).toEqual(new Set([0, -1]));
+  });
+});

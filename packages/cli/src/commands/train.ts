@@ -219,7 +219,7 @@ export function registerTrainCommand(program: Command): void {
 export function describeProbe(probe: ProbeSummary): string {
   const how =
     probe.selection === 'cross-validation'
-      ? `chosen by ${probe.folds}-fold cross-validation on the training images (accuracy ${((probe.score ?? 0) * 100).toFixed(1)}%)`
+      ? `chosen by ${probe.heldOutFolds < probe.folds ? `a stratified 1/${probe.folds} hold-out of` : `${probe.folds}-fold cross-validation on`} the training images (accuracy ${((probe.score ?? 0) * 100).toFixed(1)}%)`
       : probe.selection === 'validation'
         ? `chosen on the validation set (accuracy ${((probe.score ?? 0) * 100).toFixed(1)}%)`
         : 'as given';

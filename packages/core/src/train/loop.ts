@@ -93,6 +93,8 @@ export interface ProbeSummary {
   selection: 'cross-validation' | 'validation' | 'fixed';
   /** Folds of the cross-validation (0 otherwise). */
   folds: number;
+  /** How many of them were held out in turn (1 on large sets: a single stratified hold-out). */
+  heldOutFolds: number;
   /** Held-out accuracy at the chosen strength (mean over folds, or on the validation set). */
   score: number | null;
   path: ProbePathPoint[];
