@@ -7,7 +7,12 @@
 import { createBackboneLoader } from './load-backbone.js';
 import { fetchPlatform } from './platform/fetch-platform.js';
 
-export { buildResNet50, RESNET_BN_EPSILON, type ResNet50Options } from './architectures/resnet50.js';
+export {
+  buildResNet50,
+  MULTISCALE_LAYER,
+  RESNET_BN_EPSILON,
+  type ResNet50Options,
+} from './architectures/resnet50.js';
 export { type ClassScore, decodePredictions, topK } from './decode-predictions.js';
 export { candidateUrls, env, type GraftEnv } from './env.js';
 export {

@@ -29,6 +29,14 @@ export interface ResNet50Options {
    * thinner tensors, for fast tests and small demo backbones. Default 1 (the real ResNet50).
    */
   widthDivisor?: number;
+  /**
+   * Without the top, end in one more layer, `multiscale_features`: these block outputs (e.g.
+   * `conv3_block4_out`, `conv4_block6_out`) average-pooled down to the size of `conv5_block3_out`
+   * and concatenated with it on the channel axis, so that its global average is the concatenation of
+   * each one's global average (multi-layer pooling) when the sizes divide evenly. Weightless: the
+   * Keras weight files still load by name. Default none.
+   */
+  multiScaleFeatures?: readonly string[];
   /** Name of the input layer. Default `'input_1'`, as in the Keras 2 weight files. */
   inputName?: string;
   /**
@@ -37,6 +45,9 @@ export interface ResNet50Options {
    */
   initialize?: boolean;
 }
+
+/** The layer that {@link ResNet50Options.multiScaleFeatures} adds. */
+export const MULTISCALE_LAYER = 'multiscale_features';
 
 const STAGES = [
   { name: 'conv2', filters: 64, blocks: 3, stride: 1 },
@@ -128,10 +139,35 @@ function build(options: ResNet50Options): tf.LayersModel {
     .maxPooling2d({ name: 'pool1_pool', poolSize: 3, strides: 2, padding: 'valid' })
     .apply(x) as Tensor;
 
+  const taps = new Map<string, Tensor>();
   for (const stage of STAGES) {
     for (let b = 1; b <= stage.blocks; b++) {
       x = block(x, stage.filters / d, b === 1 ? stage.stride : 1, b === 1, `${stage.name}_block${b}`);
+      taps.set(`${stage.name}_block${b}_out`, x);
     }
+  }
+  const multiScale = options.multiScaleFeatures ?? [];
+  if (multiScale.length > 0) {
+    if (includeTop || options.pooling) {
+      throw new Error('multiScaleFeatures builds the network without its top and without pooling');
+    }
+    const factors = { conv2: 8, conv3: 4, conv4: 2, conv5: 1 } as Record<string, number>;
+    const parts = multiScale.map((name) => {
+      const tap = taps.get(name);
+      const factor = factors[name.slice(0, 5)];
+      if (!tap || factor === undefined)
+        throw new Error(`multiScaleFeatures: no block output named '${name}'`);
+      if (factor === 1) throw new Error(`multiScaleFeatures: '${name}' is conv5's size already`);
+      return tf.layers
+        .averagePooling2d({
+          name: `${name}_pool${factor}`,
+          poolSize: factor,
+          strides: factor,
+          padding: 'valid',
+        })
+        .apply(tap) as Tensor;
+    });
+    x = tf.layers.concatenate({ name: MULTISCALE_LAYER, axis: -1 }).apply([...parts, x]) as Tensor;
   }
 
   if (includeTop) {

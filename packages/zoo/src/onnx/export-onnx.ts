@@ -262,6 +262,14 @@ export function exportOnnx(model: LayersModel, options: OnnxExportOptions = {}):
         shapes.set(name, inShape);
         break;
       }
+      case 'Concatenate': {
+        if (inShape.length !== 4 || !(config.axis === -1 || config.axis === 3))
+          throw new Error(`layer ${name}: only channel concatenation of 4-D tensors has an ONNX export`);
+        nodes.push({ op: 'Concat', inputs: ins, outputs: [name], attrs: [{ name: 'axis', i: 1 }] });
+        const channels = ins.reduce((sum, input) => sum + shapes.get(input)![1]!, 0);
+        shapes.set(name, [inShape[0]!, channels, inShape[2]!, inShape[3]!]);
+        break;
+      }
       case 'GlobalAveragePooling2D':
       case 'GlobalMaxPooling2D':
         nodes.push({
