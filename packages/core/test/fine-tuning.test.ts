@@ -155,11 +155,15 @@ describe('discriminative learning rates and optimizers', () => {
 });
 
 describe('the frozen-prefix activation cache', () => {
-  it('gives the same training as running the frozen layers every step, for freeze at a block output and mid-block', async () => {
-    for (const freeze of ['conv4_block6_out', 150] as const) {
+  it('gives the same training as running the frozen layers every step, for freeze at a block output, mid-block and with multi-layer pooling', async () => {
+    for (const [freeze, multiScale] of [
+      ['conv4_block6_out', false],
+      [150, false],
+      ['conv4_block6_out', true], // multi-layer pooling: conv3 and conv4 feed the head from the frozen part
+    ] as const) {
       const run = async (cacheFrozenActivations: boolean) => {
         const clf = createClassifier({
-          backbone: thinBackbone(),
+          backbone: thinBackbone(32, multiScale),
           classes: ['red', 'green', 'blue'],
           seed: 1,
         });

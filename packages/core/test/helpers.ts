@@ -13,15 +13,23 @@ const zooFixtures = join(
   'fixtures',
 );
 
-/** A thin ResNet50 (widths / 16, 32×32 inputs) with the zoo's calibrated fixture weights. */
-export function thinBackbone(size = 32): LoadedBackbone {
-  const model = buildResNet50({ widthDivisor: 16, inputShape: [size, size, 3] });
+/**
+ * A thin ResNet50 (widths / 16, 32×32 inputs) with the zoo's calibrated fixture weights; with
+ * `multiScale`, its features pool conv3, conv4 and conv5 as the bundled demo backbone's do.
+ */
+export function thinBackbone(size = 32, multiScale = false): LoadedBackbone {
+  const model = buildResNet50({
+    widthDivisor: 16,
+    inputShape: [size, size, 3],
+    multiScaleFeatures: multiScale ? ['conv3_block4_out', 'conv4_block6_out'] : undefined,
+  });
   loadWeightsFromKerasH5(model, new Uint8Array(readFileSync(join(zooFixtures, 'resnet50_w16_notop.h5'))));
   const spec = {
     ...getModel('resnet50'),
     id: 'resnet50-w16-test',
     inputSize: [size, size] as [number, number],
-    featureSize: 128,
+    featureSize: multiScale ? (512 + 1024 + 2048) / 16 : 128,
+    featureLayer: multiScale ? 'multiscale_features' : 'conv5_block3_out',
   };
   return { model, spec, includeTop: false, weights: { source: 'test fixture', id: 'w16-fixture' } };
 }

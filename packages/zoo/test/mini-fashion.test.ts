@@ -16,11 +16,13 @@ describe('resnet50-mini-fashion, the bundled demo backbone', () => {
     const spec = getModel('resnet50-mini-fashion');
     expect(spec.demo).toBe(true);
     expect(spec.title).toMatch(/demo/i);
-    expect(spec.inputSize).toEqual([32, 32]);
+    expect(spec.inputSize).toEqual([64, 64]);
+    expect(spec.featureLayer).toBe('multiscale_features');
     const { model, weights } = await loadBackbone('resnet50-mini-fashion');
     expect(weights.source).toBe('fashion-a (bundled with @graft/zoo)');
-    expect(model.getLayer('conv5_block3_out').outputShape).toEqual([null, 1, 1, 256]);
-    const y = tfc.tidy(() => model.predict(patternImages(1, 32, 32)) as tfc.Tensor);
+    expect(model.getLayer('conv5_block3_out').outputShape).toEqual([null, 2, 2, 256]);
+    expect(model.getLayer('multiscale_features').outputShape).toEqual([null, 2, 2, spec.featureSize]);
+    const y = tfc.tidy(() => model.predict(patternImages(1, 64, 64)) as tfc.Tensor);
     expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
     y.dispose();
     model.dispose();
