@@ -180,7 +180,7 @@ export async function fitLinearProbe(
     grid.length === 1 ? 'fixed' : validation ? 'validation' : folds >= 2 ? 'cross-validation' : 'fixed';
   const size = d * k + k;
   const pathFits = selection === 'fixed' ? 0 : grid.length * (selection === 'validation' ? 1 : fitted);
-  const steps = pathFits + (selection === 'validation' ? 0 : 1);
+  const steps = pathFits + 1;
   let step = 0;
   let totalIterations = 0;
   const throwIfAborted = () => {
@@ -258,31 +258,23 @@ export async function fitLinearProbe(
       chosenScore = best!.accuracy;
     }
     for (const split of splits) split.held.dispose();
-    if (selection === 'validation') {
-      finalTheta = chosenThetas[0]!;
-    }
     const all = selection === 'validation' ? splits[0]!.train : softmaxProblem(x, d, labels, k, weights);
     try {
-      let converged = true;
-      let iterations = chosenIterations;
-      if (selection !== 'validation') {
-        throwIfAborted();
-        // warm start: the folds' mean solution at the chosen strength
-        const start = new Float64Array(size);
-        for (const t of chosenThetas) for (let i = 0; i < size; i++) start[i]! += t[i]! / chosenThetas.length;
-        const fit = await minimizeLbfgs(softmaxObjective(all, chosen), start, {
-          maxIterations: options.maxIterations ?? 1000,
-          gradientTolerance: options.gradientTolerance ?? 1e-5,
-        });
-        finalTheta = fit.x;
-        iterations = fit.iterations;
-        totalIterations += fit.iterations;
-        converged = fit.reason !== 'iterations';
-      }
-      const trainScore = await softmaxScore(all, finalTheta!);
-      if (selection !== 'validation') {
-        await options.onStep?.({ step: ++step, steps, l2: chosen, fold: -1, accuracy: trainScore.accuracy });
-      }
+      throwIfAborted();
+      // warm start: the folds' mean solution at the chosen strength (on the validation set's
+      // path: that solution itself, solved further to the final tolerance)
+      const start = new Float64Array(size);
+      for (const t of chosenThetas) for (let i = 0; i < size; i++) start[i]! += t[i]! / chosenThetas.length;
+      const fit = await minimizeLbfgs(softmaxObjective(all, chosen), start, {
+        maxIterations: options.maxIterations ?? 1000,
+        gradientTolerance: options.gradientTolerance ?? 1e-5,
+      });
+      finalTheta = fit.x;
+      const iterations = (selection === 'validation' ? chosenIterations : 0) + fit.iterations;
+      totalIterations += fit.iterations;
+      const converged = fit.reason !== 'iterations';
+      const trainScore = await softmaxScore(all, finalTheta);
+      await options.onStep?.({ step: ++step, steps, l2: chosen, fold: -1, accuracy: trainScore.accuracy });
       const { kernel, bias } = foldStandardisation(finalTheta!, mean, std, k);
       return {
         kernel,
