@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lineChart } from '@graft/cli';
 import { createClassifier, fitLinearProbe } from '@graft/core';
-import { buildResNet50, getModel, loadBackbone } from '@graft/zoo';
+import { getModel, loadBackbone } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 
@@ -89,12 +89,12 @@ function sample(k, seed) {
 }
 
 const miniSpec = getModel('resnet50-mini-fashion');
-const widthDivisor = 2048 / miniSpec.featureSize;
 async function pretrained() {
   return loadBackbone('resnet50-mini-fashion');
 }
 function scratchBackbone() {
-  const model = buildResNet50({ widthDivisor, inputShape: [SCRATCH_SIZE, SCRATCH_SIZE, 3] });
+  // the demo backbone's own network (multi-layer pooling included), with random weights
+  const model = miniSpec.build({ inputShape: [SCRATCH_SIZE, SCRATCH_SIZE, 3] });
   const spec = { ...miniSpec, inputSize: [SCRATCH_SIZE, SCRATCH_SIZE] };
   return { model, spec, weights: { source: 'random initialisation', id: 'random' } };
 }

@@ -6,7 +6,7 @@
 // per shard, plus examples/fashion/pretrain-result.json (the run's record).
 //
 //   node examples/fashion/import-mini.mjs /tmp/mini.h5 --record /tmp/mini.json
-import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +37,7 @@ if (!h5 || !args.record) {
   console.error('usage: node examples/fashion/import-mini.mjs FILE.h5 --record RUN.json');
   process.exit(2);
 }
-await tfc.setBackend('cpu');
+await tfc.setBackend('wasm');
 const record = JSON.parse(readFileSync(args.record, 'utf8'));
 const { width_divisor: widthDivisor, size } = record.args;
 // the zoo entry's own network (multi-layer pooling included): what loadBackbone will build

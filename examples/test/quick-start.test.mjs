@@ -37,7 +37,9 @@ describe("the README's main command", () => {
     );
     expect(r.status).toBe(0);
     const accuracy = Number(/^validation accuracy ([\d.]+)% on 300 images$/m.exec(r.stdout)?.[1]);
-    expect(accuracy).toBeGreaterThan(35); // chance is 20%; see docs/benefits.md for what this backbone transfers
+    // chance is 20%, raw-pixel logistic regression ~89% (docs/benefits.md); the solved head reports its strength
+    expect(accuracy).toBeGreaterThanOrEqual(92);
+    expect(r.stderr).toMatch(/graft: head solved to optimum \(L-BFGS, \d+ iterations\): L2 strength/);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Confusion matrix');
   }, 180_000);
 });

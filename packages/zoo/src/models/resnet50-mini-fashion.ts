@@ -43,7 +43,7 @@ export const resnet50MiniFashion: ModelSpec = {
           {
             path: 'group1-shard1of1.bin',
             bytes: 1536448,
-            sha256: 'e0b389377f81140eeccfebf3940e2de40a42540bab788da9c5a6c92a7e831288',
+            sha256: '2c0eb4d2990cdf652084a38af8e887bac529f581a49123cb1186e43bdc59f70d',
           },
         ],
       },
