@@ -229,7 +229,7 @@ export async function fitLinearProbe(
           throwIfAborted();
           const fit = await minimizeLbfgs(softmaxObjective(split.train, l2), split.theta, {
             maxIterations: 300,
-            gradientTolerance: 1e-4,
+            gradientTolerance: 1e-3,
           });
           totalIterations += fit.iterations;
           fitIterations += fit.iterations;
