@@ -62,12 +62,12 @@ for (const [layer, expected] of Object.entries(check.pooled)) {
   const got = tfc.tidy(() =>
     tfc.mean(probe.predict(preprocess(toInputBatch(images, [size, size]), 'caffe')), [1, 2]).arraySync(),
   );
-  got.forEach((row, i) =>
-    row.forEach((v, j) => {
+  for (const [i, row] of got.entries()) {
+    for (const [j, v] of row.entries()) {
       const e = expected[i][j];
       worst = Math.max(worst, Math.abs(v - e) / Math.max(1e-3, Math.abs(e)));
-    }),
-  );
+    }
+  }
 }
 console.log(`pooled features match PyTorch's to a relative error of ${worst.toExponential(2)}`);
 if (!(worst < 1e-3)) {
