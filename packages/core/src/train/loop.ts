@@ -1,4 +1,4 @@
-import type { ProbePathPoint, ProbeStep } from '../probe/linear-probe.js';
+import type { LinearProbeResult, ProbeStep } from '../probe/linear-probe.js';
 import type { Random } from '../util/random.js';
 import { learningRateAt, type Schedule } from './schedules.js';
 
@@ -87,21 +87,11 @@ export interface PhaseHistory {
   probe?: ProbeSummary;
 }
 
-/** What the linear probe chose and how it scored. */
-export interface ProbeSummary {
-  l2: number;
-  selection: 'cross-validation' | 'validation' | 'fixed';
-  /** Folds of the cross-validation (0 otherwise). */
-  folds: number;
-  /** How many of them were held out in turn (1 on large sets: a single stratified hold-out). */
-  heldOutFolds: number;
-  /** Held-out accuracy at the chosen strength (mean over folds, or on the validation set). */
-  score: number | null;
-  path: ProbePathPoint[];
-  /** L-BFGS iterations of the final fit. */
-  iterations: number;
-  converged: boolean;
-}
+/** What the linear probe chose and how it scored (see {@link LinearProbeResult}). */
+export type ProbeSummary = Pick<
+  LinearProbeResult,
+  'l2' | 'selection' | 'folds' | 'heldOutFolds' | 'score' | 'path' | 'iterations' | 'converged'
+>;
 
 /** Saved weights: `restore` writes them back, `dispose` frees the copy. */
 export interface WeightSnapshot {
