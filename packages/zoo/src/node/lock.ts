@@ -26,15 +26,27 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A holder writes its record right after creating the lock; an unreadable lock older than this is left over. */
+const UNREADABLE_GRACE_MS = 5_000;
+
 async function isStale(path: string, staleMs: number): Promise<boolean> {
+  let age: number;
+  let text: string;
   try {
-    const [info, text] = await Promise.all([stat(path), readFile(path, 'utf8')]);
-    const holder = JSON.parse(text) as { pid?: number; host?: string };
-    if (holder.host === hostname() && typeof holder.pid === 'number' && !alive(holder.pid)) return true;
-    return Date.now() - info.mtimeMs > staleMs;
+    [age, text] = await Promise.all([stat(path).then((i) => Date.now() - i.mtimeMs), readFile(path, 'utf8')]);
   } catch {
-    return false; // gone or half-written: look again
+    return false; // gone: look again
   }
+  let holder: { pid?: number; host?: string };
+  try {
+    holder = JSON.parse(text) as typeof holder;
+  } catch {
+    // empty or garbled (a holder that hit a full disk, or another program's file): no owner to ask,
+    // so its age decides; a live holder would have written its record within milliseconds
+    return age > UNREADABLE_GRACE_MS;
+  }
+  if (holder?.host === hostname() && typeof holder.pid === 'number' && !alive(holder.pid)) return true;
+  return age > staleMs;
 }
 
 /**
@@ -49,9 +61,17 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     options.signal?.throwIfAborted();
     try {
       const handle = await open(path, 'wx');
-      await handle.writeFile(
-        JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
-      );
+      try {
+        await handle.writeFile(
+          JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
+        );
+      } catch (err) {
+        // never leave an empty lock behind (a full disk): it would make the next pull wait
+        await handle.close().catch(() => {});
+        await rm(path, { force: true });
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        throw new Error(`cannot write the lock file ${path} (${code}): is the disk full or read-only?`);
+      }
       await handle.close();
       const heartbeat = setInterval(
         () => {
