@@ -10,6 +10,12 @@ function fail(err: unknown): never {
   process.exit(code === EXIT.usage ? EXIT.usage : EXIT.error);
 }
 
+// `graft predict … | head`: a reader that closed our stdout wants no more, which is not a failure
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  fail(err);
+});
+
 const program = createProgram();
 program.exitOverride((err) => {
   // Commander's own exits: help and version are successes, bad usage is exit code 2.

@@ -1,4 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFeatureExtractor } from '@graft/core';
@@ -6,7 +7,7 @@ import { buildResNet50, loadWeightsFromKerasH5 } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../src/images/decode.js';
-import { graft, tempDir, writeImage, zooFixtures } from './helpers.js';
+import { bin, graft, plugin, tempDir, writeImage, zooFixtures } from './helpers.js';
 
 let dir: string;
 let red: string;
@@ -103,6 +104,22 @@ describe('graft embed', () => {
         .map((line) => line.split('\t')[0]),
     ).toEqual([blue, red]);
     expect(r.stderr).toContain(`skipped ${join(dir, 'notes.jpg')}`);
+  });
+
+  it('exits quietly when the reader of its output closes early (graft embed … | head -c 1)', async () => {
+    const many = tempDir();
+    for (let i = 0; i < 40; i++)
+      await writeImage(join(many, `${String(i).padStart(2, '0')}.png`), [i * 6, 90, 200], 32);
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${bin}" embed "${many}" --model thin16 --weights "${w16}" --image-size 32 | head -c 1 > /dev/null; echo "status \${PIPESTATUS[0]}" >&2`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, GRAFT_PLUGINS: plugin } },
+    );
+    expect(r.stderr).not.toMatch(/EPIPE|Error:|at /);
+    expect(r.stderr).toMatch(/status 0$/m);
   });
 
   it('runs on wasm by default (no native TensorFlow here) and says so', async () => {
