@@ -87,6 +87,14 @@ describe('graft zoo', () => {
     expect(v.stderr).toContain("thin16 has no 'places365' weights (it has imagenet)");
   });
 
+  it('pull of a bundled model says its weights ship with the package, naming the variant', async () => {
+    const r = await graft(['zoo', 'pull', 'resnet50-mini-fashion'], env());
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(
+      "resnet50-mini-fashion's fashion-a weights are bundled with @graft/zoo: nothing to download",
+    );
+  });
+
   it('path prints GRAFT_HOME', async () => {
     expect((await graft(['zoo', 'path'], { GRAFT_HOME: home })).stdout.trim()).toBe(home);
   });

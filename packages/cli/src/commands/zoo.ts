@@ -71,9 +71,7 @@ export function registerZooCommands(program: Command): void {
       const { spec, weights } = variantOf(id, variant);
       const file = opts.top ? weights.top : weights.notop;
       if (!file && weights.bundled && !opts.top) {
-        process.stderr.write(
-          `${id}'s ${opts.weights} weights are bundled with @graft/zoo: nothing to download\n`,
-        );
+        process.stderr.write(`${id}'s ${variant} weights are bundled with @graft/zoo: nothing to download\n`);
         return;
       }
       if (!file)
