@@ -1,5 +1,5 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node:path';
 
 /** File endings graft reads as images. */
 export const IMAGE_EXTENSIONS = new Set([
@@ -92,7 +92,13 @@ async function scanFolder(root: string): Promise<ScannedDataset> {
   return result;
 }
 
-async function walk(dir: string, label: string, out: ScannedDataset, seen: Set<string>): Promise<void> {
+async function walk(
+  dir: string,
+  label: string,
+  out: ScannedDataset,
+  seen: Set<string>,
+  classRoot?: string,
+): Promise<void> {
   let real: string;
   try {
     real = await realpath(dir);
@@ -105,6 +111,14 @@ async function walk(dir: string, label: string, out: ScannedDataset, seen: Set<s
   }
   if (seen.has(real)) {
     out.skipped.push({ path: dir, reason: 'a link back to a folder already read (link loop)' });
+    return;
+  }
+  if (classRoot !== undefined && !real.startsWith(`${classRoot}${sep}`)) {
+    // e.g. sandal/up -> ..: its images belong to other classes, and would be labelled this one
+    out.skipped.push({
+      path: dir,
+      reason: `a link to a folder outside the class folder (${real}): its images would be labelled '${label}'`,
+    });
     return;
   }
   seen.add(real);
@@ -125,7 +139,7 @@ async function walk(dir: string, label: string, out: ScannedDataset, seen: Set<s
       continue;
     }
     const k = await kind(full);
-    if (k === 'dir') await walk(full, label, out, seen);
+    if (k === 'dir') await walk(full, label, out, seen, classRoot ?? real);
     else if (k === 'missing') out.skipped.push({ path: full, reason: 'a broken link' });
     else if (k === 'unreadable')
       out.skipped.push({ path: full, reason: 'cannot be read (permission denied or a link loop)' });
