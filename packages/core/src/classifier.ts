@@ -1522,6 +1522,7 @@ export async function loadClassifier(source: string | tfc.io.IOHandler): Promise
       (whole.getUserDefinedMetadata() as { graft?: unknown } | undefined)?.graft,
       where,
     );
+    checkLoadedWeights(whole, manifest, where);
   } catch (err) {
     whole.dispose();
     throw err;
@@ -1557,6 +1558,32 @@ export async function loadClassifier(source: string | tfc.io.IOHandler): Promise
   const clf = new Classifier(backbone, info, [...manifest.labels], head, { ...manifest.head }, whole);
   if (manifest.strategy === 'fine-tune') clf.markBackboneChanged();
   return clf;
+}
+
+/**
+ * What a saved classifier must hold to predict what it says: as many outputs as labels (else every
+ * prediction would be relabelled), and finite weights (NaN would come out as `null` probabilities).
+ */
+function checkLoadedWeights(whole: tfl.LayersModel, manifest: ClassifierManifest, where: string): void {
+  const output = whole.layers.find((l) => l.name === OUTPUT_LAYER);
+  const units = output ? (output.getConfig() as { units?: number }).units : undefined;
+  if (units !== undefined && units !== manifest.labels.length) {
+    throw new Error(
+      `${where}: the model has ${units} outputs but its manifest names ${manifest.labels.length} labels (${manifest.labels.join(', ')}): the model and its labels do not belong together`,
+    );
+  }
+  for (const layer of whole.layers) {
+    for (const weight of layer.weights) {
+      const values = weight.read().dataSync() as Float32Array;
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isFinite(values[i]!)) {
+          throw new Error(
+            `${where}: weight ${weight.originalName} of layer ${layer.name} holds ${values[i]} at index ${i}: the weights are damaged`,
+          );
+        }
+      }
+    }
+  }
 }
 
 /** Parts of a step computed by replicas: `run` part `part` (batch positions `rows`) on `worker`. */

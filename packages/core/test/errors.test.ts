@@ -71,4 +71,34 @@ describe('errors a person can act on', () => {
     await expect(loadClassifier(io.load())).rejects.toThrow('is not a Graft classifier');
     clf.dispose();
   });
+
+  it('refuses a saved model whose outputs do not match its labels, or whose weights are not finite, naming the layer', async () => {
+    const clf = createClassifier({ backbone: thinBackbone(), classes: ['red', 'green', 'blue'] });
+    const io = memoryIO();
+    await clf.save(io.save);
+    const before = tfc.memory().numTensors;
+    const graft = (io.artifacts!.userDefinedMetadata as { graft: { labels: string[] } }).graft;
+    graft.labels = ['red', 'green'];
+    await expect(loadClassifier(io.load())).rejects.toThrow(
+      /has 3 outputs but its manifest names 2 labels \(red, green\)/,
+    );
+    graft.labels = ['red', 'green', 'blue'];
+    const specs = io.artifacts!.weightSpecs!;
+    const bias = specs.findIndex((s) => s.name.endsWith('graft_predictions/bias'));
+    const offset = specs.slice(0, bias).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    const parts = io.artifacts!.weightData as ArrayBuffer[];
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = 0;
+    for (const p of parts) {
+      bytes.set(new Uint8Array(p), at);
+      at += p.byteLength;
+    }
+    new Float32Array(bytes.buffer)[offset + 1] = Number.NaN;
+    io.artifacts!.weightData = bytes.buffer;
+    await expect(loadClassifier(io.load())).rejects.toThrow(
+      /weight graft_predictions\/bias of layer graft_predictions holds NaN at index 1: the weights are damaged/,
+    );
+    expect(tfc.memory().numTensors).toBe(before);
+    clf.dispose();
+  });
 });
