@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -271,6 +272,38 @@ describe('graft train refuses what cannot be trained on, before any compute', ()
     );
     expect(limited.stderr).toMatch(/café ☕\.jpg: is larger than the limit of 1500 pixels/);
     expect(limited.status).toBe(0);
+  });
+
+  it('refuses a --out that holds a run unless --resume or --overwrite, and one another graft train is writing', async () => {
+    const out = join(tempDir(), 'run');
+    const first = await graft(['train', data, ...BASE, '--out', out], { GRAFT_HOME: home });
+    expect(first.status).toBe(0);
+    const model = readFileSync(join(out, 'model', 'weights.bin'));
+    const again = await graft(['train', data, ...BASE, '--out', out], { GRAFT_HOME: home });
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain(
+      `${out} already holds a run: pass --resume to continue it, --overwrite to replace it`,
+    );
+    expect(readFileSync(join(out, 'model', 'weights.bin'))).toEqual(model); // nothing lost
+    expect(existsSync(join(out, 'train.lock'))).toBe(false);
+
+    const replaced = await graft(
+      ['train', data, ...BASE, '--out', out, '--overwrite', '--head', 'sgd', '--epochs', '2'],
+      {
+        GRAFT_HOME: home,
+      },
+    );
+    expect(replaced.status).toBe(0);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+
+    const busy = join(tempDir(), 'busy');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'train.lock'), JSON.stringify({ pid: process.pid, host: hostname() }));
+    const blocked = await graft(['train', data, ...BASE, '--out', busy], { GRAFT_HOME: home });
+    expect(blocked.status).toBe(2);
+    expect(blocked.stderr).toContain(`${busy} is in use by another graft train (pid ${process.pid}`);
+    writeFileSync(join(busy, 'train.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() })); // dead
+    expect((await graft(['train', data, ...BASE, '--out', busy], { GRAFT_HOME: home })).status).toBe(0);
   });
 
   it('exits 2 on bad flags', async () => {

@@ -61,6 +61,7 @@ interface TrainFlags {
   strict?: boolean;
   maxPixels: number;
   resume?: boolean;
+  overwrite?: boolean;
   workers: string;
 }
 
@@ -210,6 +211,7 @@ export function registerTrainCommand(program: Command): void {
       'auto',
     )
     .option('--resume', 'continue the interrupted run in --out from its latest checkpoint, with its options')
+    .option('--overwrite', 'replace the run already in --out (without it, a used --out is refused)')
     .action(async (data: string, flags: TrainFlags) => {
       await train(data, flags.resume ? await resumedFlags(data, flags) : flags);
     });
@@ -316,7 +318,45 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     ? await loadDataset(scannedVal, { strict: flags.strict, warn, pixelLimit: flags.maxPixels })
     : null;
 
-  const run = await RunFolder.create(flags.out ?? defaultRunDir());
+  if (flags.resume && flags.overwrite) throw new UsageError('give either --resume or --overwrite, not both');
+  const run = await RunFolder.create(flags.out ?? defaultRunDir(), {
+    resume: flags.resume,
+    overwrite: flags.overwrite,
+  });
+  try {
+    await trainInto(run, dataPath, flags, {
+      spec,
+      inputSize,
+      scanned,
+      active,
+      engine,
+      trainSet,
+      valSet,
+      requestedWorkers,
+      say,
+    });
+  } finally {
+    await run.release();
+  }
+}
+
+async function trainInto(
+  run: RunFolder,
+  dataPath: string,
+  flags: TrainFlags,
+  ctx: {
+    spec: ReturnType<typeof getModel>;
+    inputSize: [number, number];
+    scanned: Awaited<ReturnType<typeof scanDataset>>;
+    active: Awaited<ReturnType<typeof startRuntime>>;
+    engine: Awaited<ReturnType<typeof startEngine>>;
+    trainSet: Awaited<ReturnType<typeof loadDataset>>;
+    valSet: Awaited<ReturnType<typeof loadDataset>> | null;
+    requestedWorkers: number;
+    say: (line: string) => void;
+  },
+): Promise<void> {
+  const { spec, inputSize, scanned, active, engine, trainSet, valSet, requestedWorkers, say } = ctx;
   let clf: Classifier;
   let resume: TrainingState | undefined;
   let weightsInfo: { source: string; id: string };

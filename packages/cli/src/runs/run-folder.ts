@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { appendFile, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { MODEL_FILES } from './model-files.js';
@@ -22,12 +23,99 @@ export function defaultRunDir(now = new Date()): string {
   return join('runs', stamp);
 }
 
+/** Held by the `graft train` writing a run folder, so that a second one cannot write into it too. */
+export const RUN_LOCK = 'train.lock';
+
+/** How `graft train` may use a folder that already holds a run. */
+export interface RunFolderUse {
+  /** Continue the run in it (--resume). */
+  resume?: boolean;
+  /** Delete the run in it and start a new one (--overwrite). */
+  overwrite?: boolean;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class RunFolder {
+  private lockHeld = false;
+
   constructor(readonly dir: string) {}
 
-  static async create(dir: string): Promise<RunFolder> {
-    await mkdir(join(dir, RUN_FILES.checkpoints), { recursive: true });
-    return new RunFolder(resolve(dir));
+  /**
+   * The folder `graft train` writes, locked for this process. A folder that already holds a run is
+   * refused unless the run is resumed or overwritten (its files removed first), so a finished run is
+   * never appended to or replaced by accident; a folder another live `graft train` holds is refused.
+   */
+  static async create(dir: string, use: RunFolderUse = {}): Promise<RunFolder> {
+    const run = new RunFolder(resolve(dir));
+    await mkdir(run.dir, { recursive: true });
+    await run.lock();
+    try {
+      const used = [RUN_FILES.config, RUN_FILES.metrics, RUN_FILES.model].some((f) =>
+        existsSync(run.path(f)),
+      );
+      if (used && !use.resume && !use.overwrite) {
+        throw new RunFolderInUseError(
+          `${run.dir} already holds a run: pass --resume to continue it, --overwrite to replace it, or another --out`,
+        );
+      }
+      if (used && use.overwrite && !use.resume) {
+        for (const f of Object.values(RUN_FILES)) await rm(run.path(f), { recursive: true, force: true });
+      }
+      await mkdir(run.path(RUN_FILES.checkpoints), { recursive: true });
+      return run;
+    } catch (err) {
+      await run.release();
+      throw err;
+    }
+  }
+
+  /** Takes the folder's lock, or says which process holds it; a dead holder's lock is taken over. */
+  private async lock(): Promise<void> {
+    const path = this.path(RUN_LOCK);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const handle = await open(path, 'wx');
+        await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname() }));
+        await handle.close();
+        this.lockHeld = true;
+        process.once('exit', () => {
+          if (this.lockHeld) removeQuietly(path);
+        });
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      let holder: { pid?: number; host?: string } = {};
+      try {
+        holder = JSON.parse(await readFile(path, 'utf8'));
+      } catch {
+        // unreadable: treat as left over
+      }
+      const live = holder.host === hostname() && typeof holder.pid === 'number' && alive(holder.pid);
+      const elsewhere = holder.host !== undefined && holder.host !== hostname();
+      if (live || elsewhere) {
+        throw new RunFolderInUseError(
+          `${this.dir} is in use by another graft train (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'}); if it is not running, delete ${path}`,
+        );
+      }
+      await rm(path, { force: true }); // its holder died: the run can be resumed or replaced
+    }
+    throw new RunFolderInUseError(`${this.dir}: cannot take ${path}`);
+  }
+
+  /** Lets the folder go (also done when the process exits). */
+  async release(): Promise<void> {
+    if (!this.lockHeld) return;
+    this.lockHeld = false;
+    await rm(this.path(RUN_LOCK), { force: true });
   }
 
   path(name: string): string {
@@ -56,6 +144,19 @@ export class RunFolder {
     } catch {
       return [];
     }
+  }
+}
+
+/** A run folder that this `graft train` may not write. */
+export class RunFolderInUseError extends Error {
+  readonly exitCode = 2;
+}
+
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // exiting anyway
   }
 }
 
