@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type BackboneAccelerator, createOnnxAccelerator, type OrtModule } from '@graft/core';
@@ -32,17 +33,51 @@ async function loadOrt(): Promise<{ ort: OrtModule; version: string } | string> 
   }
 }
 
-/** Exported graphs on disk under GRAFT_HOME/onnx, keyed by weights hash and outputs; written atomically. */
-function diskGraphCache(dir: string) {
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Exported graphs on disk under GRAFT_HOME/onnx, keyed by weights hash and outputs, each with its
+ * sha256 beside it (`.onnx.sha256`), written atomically. A graph that does not match its hash (a
+ * flipped bit, a truncated or empty file) is deleted and built again; a cache that cannot be
+ * written (read-only, full) leaves the graph uncached, with one note.
+ */
+export function diskGraphCache(dir: string, warn: (message: string) => void) {
+  let unwritable = false;
   return {
     async get(key: string) {
+      const file = join(dir, `${key}.onnx`);
+      let bytes: Uint8Array;
+      let expected: string;
       try {
-        return new Uint8Array(await readFile(join(dir, `${key}.onnx`)));
+        bytes = new Uint8Array(await readFile(file));
       } catch {
         return undefined;
       }
+      try {
+        expected = (await readFile(`${file}.sha256`, 'utf8')).trim();
+      } catch {
+        expected = '';
+      }
+      if (sha256(bytes) === expected) return bytes;
+      warn(`${file} does not match its sha256 (damaged or incomplete): building it again`);
+      await rm(file, { force: true });
+      await rm(`${file}.sha256`, { force: true });
+      return undefined;
     },
-    set: (key: string, bytes: Uint8Array) => writeFileAtomic(join(dir, `${key}.onnx`), bytes),
+    async set(key: string, bytes: Uint8Array) {
+      if (unwritable) return;
+      const file = join(dir, `${key}.onnx`);
+      try {
+        await writeFileAtomic(file, bytes);
+        await writeFileAtomic(`${file}.sha256`, `${sha256(bytes)}\n`);
+      } catch (err) {
+        unwritable = true;
+        await rm(file, { force: true }).catch(() => {});
+        warn(
+          `cannot keep the ONNX graph in ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): it is rebuilt each run`,
+        );
+      }
+    },
   };
 }
 
@@ -74,7 +109,7 @@ export async function selectEngine(
     ort: loaded.ort,
     name,
     threads,
-    cache: diskGraphCache(join(graftHome, 'onnx')),
+    cache: diskGraphCache(join(graftHome, 'onnx'), warn),
     onFallback: (reason) => warn(`the frozen backbone runs in tfjs: ${reason}`),
   });
   return { engine: 'onnx', accelerator, description: name };
