@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,6 +107,27 @@ describe('downloads into the cache', () => {
     await ensureWeightFile(spec, file, fast);
     expect(md5(readFileSync(dest))).toBe(file.md5);
     expect(requestsFor(path)[0]).toMatchObject({ range: 'bytes=1000-', status: 200 });
+  });
+
+  it('ends a download that fills the disk with a message naming the folder, leaving no lock and no file under the final name', async () => {
+    const disk = mkdtempSync(join(tmpdir(), 'graft-full-'));
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]).status === 0;
+    if (!mounted) {
+      console.warn('skipped: cannot mount a small tmpfs here to fill a disk');
+      return;
+    }
+    try {
+      env.cacheDir = disk;
+      const { spec, file } = serveModel();
+      await expect(ensureWeightFile(spec, file, fast)).rejects.toThrow(
+        /cannot write .*\.part \(ENOSPC\): the disk holding .* is full; free some space or point GRAFT_HOME at another disk/,
+      );
+      const dest = weightFilePath(spec, file);
+      expect(existsSync(dest)).toBe(false);
+      expect(readdirSync(dirname(dest)).filter((n) => n.endsWith('.lock'))).toEqual([]);
+    } finally {
+      spawnSync('umount', [disk]);
+    }
   });
 
   it('retries HTTP 5xx with back-off', async () => {

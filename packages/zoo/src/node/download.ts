@@ -190,6 +190,20 @@ async function transfer(
     }
     if (!response.body) throw new DownloadError(`GET ${url}: empty response`, true);
     const out = createWriteStream(part, { flags: append ? 'a' : 'w' });
+    // a write that fails (a full disk) must end the download with a message, not crash the process
+    let writeError: NodeJS.ErrnoException | null = null;
+    const failed = new Promise<never>((_, reject) =>
+      out.on('error', (err) => {
+        writeError = err;
+        reject(err);
+      }),
+    );
+    failed.catch(() => {});
+    const cannotWrite = (err: NodeJS.ErrnoException) =>
+      new DownloadError(
+        `cannot write ${part} (${err.code ?? err.message})${err.code === 'ENOSPC' ? `: the disk holding ${dirname(part)} is full; free some space or point GRAFT_HOME at another disk` : ''}`,
+        false,
+      );
     let loaded = append ? have : 0;
     const started = Date.now();
     const startBytes = loaded;
@@ -197,7 +211,14 @@ async function transfer(
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         clearTimeout(timer);
         timer = setTimeout(onStall, stallMs);
-        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+        if (writeError) throw cannotWrite(writeError);
+        if (!out.write(chunk)) {
+          try {
+            await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failed]);
+          } catch (err) {
+            throw cannotWrite(err as NodeJS.ErrnoException);
+          }
+        }
         loaded += chunk.byteLength;
         const seconds = (Date.now() - started) / 1000;
         options.onProgress?.({
@@ -208,10 +229,18 @@ async function transfer(
           rate: seconds > 0 ? (loaded - startBytes) / seconds : undefined,
         });
       }
+      if (writeError) throw cannotWrite(writeError);
     } finally {
-      await new Promise<void>((resolve, reject) =>
-        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-      );
+      if (writeError) {
+        await response.body.cancel().catch(() => {});
+        out.destroy();
+      } else {
+        await new Promise<void>((resolve, reject) =>
+          out.end((err?: Error | null) =>
+            err ? reject(cannotWrite(err as NodeJS.ErrnoException)) : resolve(),
+          ),
+        );
+      }
     }
   } catch (err) {
     if (stalled) throw new DownloadError(`${url} stalled: no data for ${stallMs} ms`, true);
