@@ -66,6 +66,17 @@ describe('runPhase', () => {
     expect(h.epochs).toHaveLength(1);
   });
 
+  it('lets an abort from a timer or signal handler in between steps that never leave the microtask queue', async () => {
+    // a synchronous backend's step: its awaits resolve at once, so a SIGINT handler or a timer
+    // would otherwise run only when the whole phase is over
+    const controller = new AbortController();
+    const f = fakeRunner(new Array(50).fill(1));
+    setTimeout(() => controller.abort(), 0);
+    const h = await runPhase({ ...f.runner, signal: controller.signal });
+    expect(h.stopReason).toBe('aborted');
+    expect(h.epochs.length).toBeLessThan(2);
+  });
+
   it('reports batch and epoch progress with rates and ETA, and lets a callback stop', async () => {
     const events: string[] = [];
     const f = fakeRunner([1, 0.9, 0.8]);

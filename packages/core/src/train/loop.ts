@@ -155,6 +155,9 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
     let seen = 0;
     let lr = r.lr;
     for (let b = 0; b < batches; b++) {
+      // a step on a synchronous backend (cpu, wasm) resolves in microtasks only: give the event
+      // loop a turn, so that what aborts (a SIGINT handler, a Stop button) can run between steps
+      if (r.signal) await new Promise((resolve) => setTimeout(resolve, 0));
       if (r.signal?.aborted) {
         history.stopReason = 'aborted';
         break outer;
