@@ -1,4 +1,5 @@
 import {
+  backendReady,
   type ClassScore,
   getModel,
   type LoadedBackbone,
@@ -1515,6 +1516,7 @@ function hashSeed(text: string): number {
  */
 export async function loadClassifier(source: string | tfc.io.IOHandler): Promise<Classifier> {
   const where = typeof source === 'string' ? source : 'the saved model';
+  await backendReady();
   const whole = await tfl.loadLayersModel(source);
   let manifest: ClassifierManifest;
   try {

@@ -13,6 +13,7 @@ export {
   RESNET_BN_EPSILON,
   type ResNet50Options,
 } from './architectures/resnet50.js';
+export { backendReady } from './backend-ready.js';
 export { type ClassScore, decodePredictions, topK } from './decode-predictions.js';
 export { candidateUrls, env, type GraftEnv } from './env.js';
 export {

@@ -1,4 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { backendReady } from './backend-ready.js';
 import { loadWeightsFromKerasH5 } from './h5/load-weights.js';
 import { getModel } from './registry.js';
 import type { BuildOptions, ModelSpec, WeightFileSpec } from './spec.js';
@@ -103,6 +104,7 @@ export function createBackboneLoader(platform: BackbonePlatform) {
    */
   return async function loadBackbone(id: string, options: LoadBackboneOptions = {}): Promise<LoadedBackbone> {
     const spec = getModel(id);
+    await backendReady();
     const includeTop = options.includeTop ?? false;
     const model = spec.build(buildOptions(options, includeTop));
     try {
