@@ -104,6 +104,11 @@ describe('Ctrl-C and --resume', () => {
     expect(stopped.stderr).toContain(`graft: continue with: graft train ${data} --out ${broken} --resume`);
     const config = JSON.parse(readFileSync(join(broken, 'config.json'), 'utf8'));
     expect(config.interruptedAt).toBeDefined();
+    const early = await graft(['predict', broken, data], env);
+    expect(early.status).toBe(1);
+    expect(early.stderr).toContain(
+      `${broken} is a run that did not finish (no model/ yet): use its last checkpoint, ${join(broken, 'checkpoints', 'latest')}`,
+    );
 
     const resumed = await graft(['train', data, '--out', broken, '--resume', '--json'], env);
     expect(resumed.stderr).toMatch(/graft: resuming .* from fine-tune epoch [12]/);

@@ -165,6 +165,12 @@ export function resolveModelDir(runOrModel: string): string {
   const inRun = join(runOrModel, RUN_FILES.model);
   if (existsSync(join(inRun, MODEL_FILES.json))) return inRun;
   if (existsSync(join(runOrModel, MODEL_FILES.json))) return runOrModel;
+  const latest = join(runOrModel, RUN_FILES.checkpoints, 'latest');
+  if (existsSync(join(latest, MODEL_FILES.json))) {
+    throw new Error(
+      `${runOrModel} is a run that did not finish (no model/ yet): use its last checkpoint, ${latest}, or continue it with graft train --resume`,
+    );
+  }
   throw new Error(
     `${runOrModel} is neither a run folder (with model/${MODEL_FILES.json}) nor a model folder (with ${MODEL_FILES.json})`,
   );
