@@ -306,6 +306,26 @@ describe('graft train refuses what cannot be trained on, before any compute', ()
     expect((await graft(['train', data, ...BASE, '--out', busy], { GRAFT_HOME: home })).status).toBe(0);
   });
 
+  it('trains on one image per class: no validation to hold out, said up front, and no half-made run', async () => {
+    const tiny = tempDir('graft-tiny-');
+    for (const [label, rgb] of Object.entries(COLOURS)) {
+      mkdirSync(join(tiny, label));
+      await writeImage(join(tiny, label, 'only.png'), rgb, 32);
+    }
+    const out = join(tempDir(), 'run');
+    const r = await graft(['train', tiny, ...BASE, '--out', out], { GRAFT_HOME: home });
+    expect(r.stderr).toContain('one image per class leaves none for validation');
+    expect(r.stderr).toMatch(/L2 strength 10 the strongest of the grid/);
+    expect(r.status).toBe(0);
+    expect(existsSync(join(out, 'model', 'model.json'))).toBe(true);
+    expect(existsSync(join(out, 'checkpoints', 'best', 'model.json'))).toBe(true);
+    const stop = await graft(['train', tiny, ...BASE, '--early-stop', '2', '--out', join(tempDir(), 'r')], {
+      GRAFT_HOME: home,
+    });
+    expect(stop.status).toBe(2);
+    expect(stop.stderr).toContain('--early-stop watches val_loss, but there are no validation images');
+  });
+
   it('exits 2 on bad flags', async () => {
     for (const [flags, message] of [
       [['--val-split', '2'], '--val-split must be a fraction between 0 and 1'],

@@ -315,3 +315,13 @@ describe('linear probe on large sets', () => {
     expect(new Set(steps)).toEqual(new Set([0, -1]));
   });
 });
+
+describe('linear probe with one example of a class', () => {
+  it('takes the strongest strength of the grid, and says so', async () => {
+    const { features, labels } = blobs(3, 4, 3, 1, 10);
+    const r = await fitLinearProbe(features, labels, 3);
+    expect(r.selection).toBe('strongest');
+    expect(r.l2).toBe(10);
+    expect(r.path).toEqual([]);
+  });
+});

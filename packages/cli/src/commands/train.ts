@@ -224,7 +224,9 @@ export function describeProbe(probe: ProbeSummary): string {
       ? `chosen by ${probe.heldOutFolds < probe.folds ? `a stratified 1/${probe.folds} hold-out of` : `${probe.folds}-fold cross-validation on`} the training images (accuracy ${((probe.score ?? 0) * 100).toFixed(1)}%)`
       : probe.selection === 'validation'
         ? `chosen on the validation set (accuracy ${((probe.score ?? 0) * 100).toFixed(1)}%)`
-        : 'as given';
+        : probe.selection === 'strongest'
+          ? 'the strongest of the grid (one image of some class: nothing to hold out for choosing)'
+          : 'as given';
   return `head solved to optimum (L-BFGS, ${probe.iterations} iterations${probe.converged ? '' : ', not converged'}): L2 strength ${formatStrength(probe.l2)} ${how}`;
 }
 
@@ -319,6 +321,14 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     : null;
 
   if (flags.resume && flags.overwrite) throw new UsageError('give either --resume or --overwrite, not both');
+  // a class needs two images for the split to hold one out: with one each there is no validation
+  const perClass = scanned.classes.map((c) => trainSet.images.filter((i) => i.label === c).length);
+  const validates = valSet ? valSet.images.length > 0 : perClass.some((n) => n >= 2);
+  if (!validates && flags.earlyStop) {
+    throw new UsageError(
+      '--early-stop watches val_loss, but there are no validation images (one image per class): add images or pass --val <data>',
+    );
+  }
   const run = await RunFolder.create(flags.out ?? defaultRunDir(), {
     resume: flags.resume,
     overwrite: flags.overwrite,
@@ -333,6 +343,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
       trainSet,
       valSet,
       requestedWorkers,
+      validates,
       say,
     });
   } finally {
@@ -353,10 +364,17 @@ async function trainInto(
     trainSet: Awaited<ReturnType<typeof loadDataset>>;
     valSet: Awaited<ReturnType<typeof loadDataset>> | null;
     requestedWorkers: number;
+    validates: boolean;
     say: (line: string) => void;
   },
 ): Promise<void> {
-  const { spec, inputSize, scanned, active, engine, trainSet, valSet, requestedWorkers, say } = ctx;
+  const { spec, inputSize, scanned, active, engine, trainSet, valSet, requestedWorkers, validates, say } =
+    ctx;
+  if (!validates) {
+    say(
+      'graft: note: one image per class leaves none for validation: the best checkpoint follows the training loss',
+    );
+  }
   let clf: Classifier;
   let resume: TrainingState | undefined;
   let weightsInfo: { source: string; id: string };
@@ -498,7 +516,7 @@ async function trainInto(
         clf.save(
           folderSaveHandler(run.path(`${RUN_FILES.checkpoints}/best`), clf.manifest(), {}, backboneFiles),
         ),
-      monitor: 'val_loss',
+      monitor: validates ? 'val_loss' : 'loss',
     }),
   ];
   const common = {

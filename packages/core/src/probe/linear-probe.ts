@@ -63,7 +63,12 @@ export interface LinearProbeResult {
   kernel: Float32Array;
   bias: Float32Array;
   l2: number;
-  selection: 'cross-validation' | 'validation' | 'fixed';
+  /**
+   * How the strength was chosen: `fixed` as given; `strongest` of the grid when nothing can be held
+   * out (one example of some class, no validation set) — with so few examples the strongest penalty
+   * is the safe side.
+   */
+  selection: 'cross-validation' | 'validation' | 'fixed' | 'strongest';
   folds: number;
   /** Of the folds, how many were held out in turn (1: a single stratified hold-out on a large set). */
   heldOutFolds: number;
@@ -177,9 +182,12 @@ export async function fitLinearProbe(
   const folds = Math.min(options.folds ?? 5, smallestClass(labels, k));
   const fitted = n * d > (options.holdoutAbove ?? 5e6) ? 1 : folds;
   const selection: LinearProbeResult['selection'] =
-    grid.length === 1 ? 'fixed' : validation ? 'validation' : folds >= 2 ? 'cross-validation' : 'fixed';
+    grid.length === 1 ? 'fixed' : validation ? 'validation' : folds >= 2 ? 'cross-validation' : 'strongest';
   const size = d * k + k;
-  const pathFits = selection === 'fixed' ? 0 : grid.length * (selection === 'validation' ? 1 : fitted);
+  const pathFits =
+    selection === 'fixed' || selection === 'strongest'
+      ? 0
+      : grid.length * (selection === 'validation' ? 1 : fitted);
   const steps = pathFits + 1;
   let step = 0;
   let totalIterations = 0;
@@ -190,7 +198,7 @@ export async function fitLinearProbe(
   // the path: each split keeps its own warm start
   const splits: { train: SoftmaxProblem; held: SoftmaxProblem; theta: Float64Array }[] = [];
   const path: ProbePathPoint[] = [];
-  let chosen = selection === 'fixed' ? grid[0]! : Number.NaN;
+  let chosen = selection === 'fixed' || selection === 'strongest' ? grid[0]! : Number.NaN;
   let chosenScore: number | null = null;
   let chosenThetas: Float64Array[] = [];
   let finalTheta: Float64Array | null = null;
@@ -219,7 +227,7 @@ export async function fitLinearProbe(
     let best: ProbePathPoint | null = null;
     let chosenIterations = 0;
     let sinceBest = 0;
-    if (selection !== 'fixed') {
+    if (selection === 'cross-validation' || selection === 'validation') {
       for (const l2 of grid) {
         let accuracy = 0;
         let loss = 0;
