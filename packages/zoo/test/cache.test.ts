@@ -12,6 +12,7 @@ import { buildResNet50 } from '../src/architectures/resnet50.js';
 import { env } from '../src/env.js';
 import type { LoadProgress } from '../src/load-backbone.js';
 import { convertedDir, weightFilePath } from '../src/node/cache-dir.js';
+import { stallTimeoutFromEnv } from '../src/node/download.js';
 import { exportBackbone } from '../src/node/export.js';
 import { loadBackbone } from '../src/node/load.js';
 import { ensureWeightFile, importWeightFile, verifyCache } from '../src/node/weight-cache.js';
@@ -127,6 +128,32 @@ describe('downloads into the cache', () => {
       expect(readdirSync(dirname(dest)).filter((n) => n.endsWith('.lock'))).toEqual([]);
     } finally {
       spawnSync('umount', [disk]);
+    }
+  });
+
+  it('takes the stall timeout from GRAFT_TIMEOUT (seconds), default 30', () => {
+    const saved = process.env.GRAFT_TIMEOUT;
+    try {
+      process.env.GRAFT_TIMEOUT = '120';
+      expect(stallTimeoutFromEnv()).toBe(120_000);
+      process.env.GRAFT_TIMEOUT = 'soon';
+      expect(stallTimeoutFromEnv()).toBe(30_000);
+    } finally {
+      if (saved === undefined) delete process.env.GRAFT_TIMEOUT;
+      else process.env.GRAFT_TIMEOUT = saved;
+    }
+  });
+
+  it('stops a body longer than the file at its known size, and never keeps a web page as part of the file', async () => {
+    for (const [fault, message] of [
+      ['endless', /sent more than the \d+ bytes of resnet50_w64_notop\.h5: not the weight file/],
+      ['html', /answered with a web page \(text\/html; charset=utf-8\), not the weight file/],
+    ] as const) {
+      const { spec, file, path } = serveModel(fault);
+      await expect(ensureWeightFile(spec, file, fast)).rejects.toThrow(message);
+      expect(requestsFor(path)).toHaveLength(1); // not retried: it would say the same again
+      expectCleanCache(spec, file);
+      expect(existsSync(weightFilePath(spec, file))).toBe(false);
     }
   });
 

@@ -11,7 +11,9 @@ export type Fault =
   | 'ignore-range' // never honours Range: always 200 with the whole file
   | 'corrupt' // serves the right size with flipped bytes
   | 'stall-once' // first response: a few bytes, then nothing
-  | 'slow'; // ok, in small delayed chunks
+  | 'slow' // ok, in small delayed chunks
+  | 'endless' // 200 without Content-Length, a body that never ends (bounded here: 20× the file)
+  | 'html'; // 200 text/html: a login or error page where the file should be
 
 export interface FaultServer {
   url: string;
@@ -58,6 +60,25 @@ export async function startFaultServer(): Promise<FaultServer> {
     }
     const status = start > 0 ? 206 : 200;
     log(status);
+    if (fault === 'html') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>Sign in</title>'.padEnd(2000, ' '));
+      return;
+    }
+    if (fault === 'endless') {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      let sent = 0;
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      const more = () => {
+        while (sent < 20 * bytes.byteLength && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+      return;
+    }
     const headers: Record<string, string | number> = { 'Content-Type': 'application/octet-stream' };
     if (status === 206)
       headers['Content-Range'] = `bytes ${start}-${bytes.byteLength - 1}/${bytes.byteLength}`;

@@ -155,7 +155,7 @@ async function transfer(
   }
   if (have === expected.bytes) return;
   const controller = new AbortController();
-  const stallMs = options.stallTimeoutMs ?? 30_000;
+  const stallMs = options.stallTimeoutMs ?? stallTimeoutFromEnv();
   let stalled = false;
   let timer = setTimeout(onStall, stallMs);
   function onStall() {
@@ -189,6 +189,15 @@ async function transfer(
       throw new DownloadError(`GET ${url}: HTTP ${response.status} ${response.statusText}`.trim(), retryable);
     }
     if (!response.body) throw new DownloadError(`GET ${url}: empty response`, true);
+    // a login page, a proxy's error page or a mirror's index: never keep it as part of the file
+    const type = response.headers.get('content-type') ?? '';
+    if (/^text\/html/i.test(type)) {
+      await response.body.cancel();
+      throw new DownloadError(
+        `${url} answered with a web page (${type}), not the weight file: check the URL or the mirror`,
+        false,
+      );
+    }
     const out = createWriteStream(part, { flags: append ? 'a' : 'w' });
     // a write that fails (a full disk) must end the download with a message, not crash the process
     let writeError: NodeJS.ErrnoException | null = null;
@@ -212,6 +221,14 @@ async function transfer(
         clearTimeout(timer);
         timer = setTimeout(onStall, stallMs);
         if (writeError) throw cannotWrite(writeError);
+        if (loaded + chunk.byteLength > expected.bytes) {
+          // more than the file's known size: whatever this is, it is not the file
+          await rm(part, { force: true }).catch(() => {});
+          throw new DownloadError(
+            `${url} sent more than the ${expected.bytes} bytes of ${expected.fileName}: not the weight file (the download was stopped and discarded)`,
+            false,
+          );
+        }
         if (!out.write(chunk)) {
           try {
             await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failed]);
@@ -249,6 +266,12 @@ async function transfer(
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** `GRAFT_TIMEOUT` (seconds without data before a download counts as stalled), default 30. */
+export function stallTimeoutFromEnv(): number {
+  const seconds = Number(process.env.GRAFT_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 30_000;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
