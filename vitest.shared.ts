@@ -1,5 +1,4 @@
 // The test settings every package shares (each package's vitest.config.ts re-exports this).
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,6 +7,5 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    setupFiles: [fileURLToPath(new URL('./tools/test-support/quiet-tfjs.js', import.meta.url))],
   },
 });
