@@ -2,6 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isProcessAlive } from '@graft/zoo';
 import { writeFileAtomic } from './atomic.js';
 import { MODEL_FILES } from './model-files.js';
 
@@ -32,15 +33,6 @@ export interface RunFolderUse {
   resume?: boolean;
   /** Delete the run in it and start a new one (--overwrite). */
   overwrite?: boolean;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class RunFolder {
@@ -99,7 +91,7 @@ export class RunFolder {
       } catch {
         // unreadable: treat as left over
       }
-      const live = holder.host === hostname() && typeof holder.pid === 'number' && alive(holder.pid);
+      const live = holder.host === hostname() && typeof holder.pid === 'number' && isProcessAlive(holder.pid);
       const elsewhere = holder.host !== undefined && holder.host !== hostname();
       if (live || elsewhere) {
         throw new RunFolderInUseError(

@@ -17,7 +17,8 @@ export interface LockOptions {
   onWait?: (holder: string) => void;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this id runs on this machine (one we may not signal counts as running). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -45,7 +46,8 @@ async function isStale(path: string, staleMs: number): Promise<boolean> {
     // so its age decides; a live holder would have written its record within milliseconds
     return age > UNREADABLE_GRACE_MS;
   }
-  if (holder?.host === hostname() && typeof holder.pid === 'number' && !alive(holder.pid)) return true;
+  if (holder?.host === hostname() && typeof holder.pid === 'number' && !isProcessAlive(holder.pid))
+    return true;
   return age > staleMs;
 }
 
