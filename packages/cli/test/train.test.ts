@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -67,6 +67,10 @@ describe('graft train', () => {
     const r = await graft(['train', data, ...BASE, '--out', out], { GRAFT_HOME: home });
     expect(r.stderr).toMatch(/graft: backend wasm; frozen backbone on onnxruntime-node [^;]+; model thin16/);
     expect(r.stderr).toMatch(/graft: 27 images in 3 classes \(blue 9, green 9, red 9\)/);
+    // what the folder walk passed over because it is broken is listed, not only counted
+    expect(r.stderr).toContain(
+      `graft: warning: skipped ${join(data, 'red', 'loop')}: a link back to a folder already read`,
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^validation accuracy \d+\.\d% on \d+ images$/m);
     // the head is solved, not trained for epochs: one line says how its L2 strength was chosen
@@ -260,10 +264,19 @@ describe('graft train refuses what cannot be trained on, before any compute', ()
     expect(r2.stderr).not.toContain('backend');
   });
 
-  it('--strict stops at the first bad image, naming it; a too-large image is skipped', async () => {
+  it('--strict stops at the first bad entry or image, naming it; a too-large image is skipped', async () => {
     const r = await graft(['train', data, ...BASE, '--strict']);
     expect(r.status).toBe(1);
+    // the folder walk's findings come first: the data set has a link loop
     expect(r.stderr).toMatch(
+      /graft: error: .*red\/loop: a link back to a folder already read \(link loop\) \(--strict stops at the first bad entry\)/,
+    );
+    const clean = tempDir('graft-strict-');
+    await makeDataset(clean, 3);
+    rmSync(join(clean, 'red', 'loop'));
+    const r2 = await graft(['train', clean, ...BASE, '--strict']);
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(
       /graft: error: .*empty\.png: is empty \(0 bytes\) \(--strict stops at the first bad image\)/,
     );
     const limited = await graft(

@@ -18,6 +18,10 @@ export interface LoadedDataset {
   skipped: { path: string; reason: string }[];
 }
 
+/** Reasons of the folder walk that mean a broken entry: a bad link, a loop, an unreadable folder. */
+const BROKEN_ENTRY = /link|cannot be (read|resolved)|cannot list/;
+const MAX_LISTED = 20;
+
 /**
  * Decodes every file of a scanned data set. A bad image is skipped with a warning (and listed),
  * or, with `strict`, stops everything with its name and problem.
@@ -26,6 +30,20 @@ export async function loadDataset(
   scanned: ScannedDataset,
   options: { strict?: boolean; warn?: (message: string) => void; pixelLimit?: number } = {},
 ): Promise<LoadedDataset> {
+  // what the folder walk passed over because something is wrong with it (not hidden files or other
+  // kinds of file, which are simply not images): listed, and fatal under --strict
+  const broken = scanned.skipped.filter((s) => BROKEN_ENTRY.test(s.reason));
+  if (options.strict && broken.length > 0) {
+    throw new DatasetError(
+      `${broken[0]!.path}: ${broken[0]!.reason} (--strict stops at the first bad entry)`,
+    );
+  }
+  for (const s of broken.slice(0, MAX_LISTED)) options.warn?.(`skipped ${s.path}: ${s.reason}`);
+  if (broken.length > MAX_LISTED) {
+    options.warn?.(
+      `skipped ${broken.length - MAX_LISTED} more entries like these (data.json lists them all)`,
+    );
+  }
   const decoded = await decodeFiles(
     scanned.files.map((f) => f.path),
     {
