@@ -1076,15 +1076,20 @@ export class Classifier {
       tfc.dispose([kernel, bias]);
       let validationMetrics: { val_loss: number; val_accuracy: number } | Record<string, never> = {};
       if (valFeatures) {
-        const valY = validation.map((e) => e.classIndex);
-        const probabilities = await this.headProbabilities(valFeatures.data, validation.length);
-        let loss = 0;
-        let correct = 0;
-        probabilities.forEach((row, i) => {
-          loss -= Math.log(Math.min(1, Math.max(1e-7, row[valY[i]!]!)));
-          if (topK(row, 1, this.classes)[0]!.index === valY[i]) correct++;
+        // the same measure as the SGD head's validation
+        const n = validation.length;
+        const totals = tfc.tidy(() => {
+          const x = tfc.tensor2d(valFeatures.data, [n, valFeatures.data.length / n]);
+          const y = tfc.tensor1d(
+            validation.map((e) => e.classIndex),
+            'int32',
+          );
+          const r = this.lossAndCorrect(this.head.forward(x), y, null);
+          return tfc.stack([r.sum, r.correct]);
         });
-        validationMetrics = { val_loss: loss / validation.length, val_accuracy: correct / validation.length };
+        const [lossSum, correct] = (await totals.data()) as Float32Array;
+        totals.dispose();
+        validationMetrics = { val_loss: lossSum! / n, val_accuracy: correct! / n };
       }
       const seconds = (Date.now() - started) / 1000;
       const log: EpochLog = {

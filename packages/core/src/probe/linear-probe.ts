@@ -201,7 +201,6 @@ export async function fitLinearProbe(
   let chosen = selection === 'fixed' || selection === 'strongest' ? grid[0]! : Number.NaN;
   let chosenScore: number | null = null;
   let chosenThetas: Float64Array[] = [];
-  let finalTheta: Float64Array | null = null;
   try {
     if (selection === 'validation') {
       const v = validation!;
@@ -277,13 +276,13 @@ export async function fitLinearProbe(
         maxIterations: options.maxIterations ?? 1000,
         gradientTolerance: options.gradientTolerance ?? 1e-5,
       });
-      finalTheta = fit.x;
+      const finalTheta = fit.x;
       const iterations = (selection === 'validation' ? chosenIterations : 0) + fit.iterations;
       totalIterations += fit.iterations;
       const converged = fit.reason !== 'iterations';
       const trainScore = await softmaxScore(all, finalTheta);
       await options.onStep?.({ step: ++step, steps, l2: chosen, fold: -1, accuracy: trainScore.accuracy });
-      const { kernel, bias } = foldStandardisation(finalTheta!, mean, std, k);
+      const { kernel, bias } = foldStandardisation(finalTheta, mean, std, k);
       return {
         kernel,
         bias,
@@ -300,7 +299,7 @@ export async function fitLinearProbe(
         converged,
         mean,
         std,
-        solution: finalTheta!,
+        solution: finalTheta,
       };
     } finally {
       all.dispose();

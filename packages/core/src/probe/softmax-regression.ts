@@ -63,6 +63,15 @@ function parameters(theta: Float64Array, d: number, k: number): [tfc.Tensor2D, t
   ];
 }
 
+/** Logits, their log-sum-exp and each example's cross-entropy (inside a tidy). */
+function crossEntropy(problem: SoftmaxProblem, theta: Float64Array) {
+  const [w, b] = parameters(theta, problem.d, problem.k);
+  const logits = tfc.add(tfc.matMul(problem.x, w), b);
+  const lse = tfc.logSumExp(logits, 1, true);
+  const ce = tfc.sub(lse, tfc.sum(tfc.mul(logits, problem.oneHot), 1, true));
+  return { logits, lse, ce };
+}
+
 /**
  * The L2-regularised weighted cross-entropy `Σᵢ wᵢ CEᵢ + l2/2 ‖W‖²` (the bias is not penalised) and
  * its gradient, for {@link minimizeLbfgs}. One read back from the backend per evaluation.
@@ -71,10 +80,7 @@ export function softmaxObjective(problem: SoftmaxProblem, l2: number): Objective
   const { d, k } = problem;
   return async (theta, grad) => {
     const packed = tfc.tidy(() => {
-      const [w, b] = parameters(theta, d, k);
-      const logits = tfc.add(tfc.matMul(problem.x, w), b);
-      const lse = tfc.logSumExp(logits, 1, true);
-      const ce = tfc.sub(lse, tfc.sum(tfc.mul(logits, problem.oneHot), 1, true));
+      const { logits, lse, ce } = crossEntropy(problem, theta);
       const loss = tfc.sum(tfc.mul(ce, problem.weights));
       const residual = tfc.mul(tfc.sub(tfc.exp(tfc.sub(logits, lse)), problem.oneHot), problem.weights);
       return tfc.concat([
@@ -102,10 +108,7 @@ export async function softmaxScore(
   theta: Float64Array,
 ): Promise<{ accuracy: number; loss: number }> {
   const packed = tfc.tidy(() => {
-    const [w, b] = parameters(theta, problem.d, problem.k);
-    const logits = tfc.add(tfc.matMul(problem.x, w), b);
-    const lse = tfc.logSumExp(logits, 1, true);
-    const ce = tfc.sub(lse, tfc.sum(tfc.mul(logits, problem.oneHot), 1, true));
+    const { logits, ce } = crossEntropy(problem, theta);
     const hit = tfc.reshape(
       tfc.cast(tfc.equal(tfc.argMax(logits, 1), tfc.argMax(problem.oneHot, 1)), 'float32'),
       [-1, 1],
