@@ -289,6 +289,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
   ) {
     throw new UsageError('--freeze, --head-epochs and --lr-mult are for --strategy fine-tune');
   }
+  if (flags.resume && flags.overwrite) throw new UsageError('give either --resume or --overwrite, not both');
   if (flags.head === 'probe' && flags.augment) {
     throw new UsageError('--head probe solves a head on fixed features: with --augment use --head sgd');
   }
@@ -320,7 +321,6 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
     ? await loadDataset(scannedVal, { strict: flags.strict, warn, pixelLimit: flags.maxPixels })
     : null;
 
-  if (flags.resume && flags.overwrite) throw new UsageError('give either --resume or --overwrite, not both');
   // a class needs two images for the split to hold one out: with one each there is no validation
   const perClass = scanned.classes.map((c) => trainSet.images.filter((i) => i.label === c).length);
   const validates = valSet ? valSet.images.length > 0 : perClass.some((n) => n >= 2);
@@ -343,6 +343,7 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
       trainSet,
       valSet,
       requestedWorkers,
+      perClass,
       validates,
       say,
     });
@@ -364,12 +365,25 @@ async function trainInto(
     trainSet: Awaited<ReturnType<typeof loadDataset>>;
     valSet: Awaited<ReturnType<typeof loadDataset>> | null;
     requestedWorkers: number;
+    /** Training images per class, in `scanned.classes` order. */
+    perClass: number[];
     validates: boolean;
     say: (line: string) => void;
   },
 ): Promise<void> {
-  const { spec, inputSize, scanned, active, engine, trainSet, valSet, requestedWorkers, validates, say } =
-    ctx;
+  const {
+    spec,
+    inputSize,
+    scanned,
+    active,
+    engine,
+    trainSet,
+    valSet,
+    requestedWorkers,
+    perClass,
+    validates,
+    say,
+  } = ctx;
   if (!validates) {
     say(
       'graft: note: one image per class leaves none for validation: the best checkpoint follows the training loss',
@@ -414,9 +428,7 @@ async function trainInto(
   clf.accelerator = engine.accelerator;
   clf.activationStore = fileActivationStore(); // fine-tuning sets whose frozen activations exceed 1 GB
 
-  const counts = scanned.classes
-    .map((c) => `${c} ${trainSet.images.filter((i) => i.label === c).length}`)
-    .join(', ');
+  const counts = scanned.classes.map((c, i) => `${c} ${perClass[i]}`).join(', ');
   say(
     `graft: backend ${active.choice}; frozen backbone on ${engine.description}; model ${spec.id} (${spec.title}); weights ${weightsInfo.source}`,
   );
