@@ -2,7 +2,7 @@ import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock } from '../src/node/lock.js';
+import { acquireLock, LockHeldError } from '../src/node/lock.js';
 
 describe('acquireLock', () => {
   it('takes over an empty or garbled lock that is more than a few seconds old, instead of waiting forever', async () => {
@@ -28,5 +28,17 @@ describe('acquireLock', () => {
       acquireLock(path, { pollMs: 10, signal: controller.signal, onWait: (h) => waits.push(h) }),
     ).rejects.toThrow();
     expect(waits).toHaveLength(1);
+  });
+
+  it('with wait: false, throws LockHeldError naming the live holder instead of waiting', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'graft-lock-')), 'run.lock');
+    const held = await acquireLock(path);
+    await expect(acquireLock(path, { wait: false })).rejects.toThrow(LockHeldError);
+    await expect(acquireLock(path, { wait: false })).rejects.toThrow(
+      new RegExp(`${path} is held by another process \\(.*"pid":${process.pid}`),
+    );
+    await held.release();
+    const again = await acquireLock(path, { wait: false });
+    await again.release();
   });
 });

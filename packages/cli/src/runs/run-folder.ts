@@ -1,8 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isProcessAlive } from '@graft/zoo';
+import { acquireLock, type FileLock, LockHeldError } from '@graft/zoo';
 import { writeFileAtomic } from './atomic.js';
 import { MODEL_FILES } from './model-files.js';
 
@@ -36,7 +35,7 @@ export interface RunFolderUse {
 }
 
 export class RunFolder {
-  private lockHeld = false;
+  private heldLock: FileLock | null = null;
 
   constructor(readonly dir: string) {}
 
@@ -69,45 +68,33 @@ export class RunFolder {
     }
   }
 
-  /** Takes the folder's lock, or says which process holds it; a dead holder's lock is taken over. */
+  /** Takes the folder's lock (the zoo's file lock, without waiting), or says which process holds it. */
   private async lock(): Promise<void> {
     const path = this.path(RUN_LOCK);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await open(path, 'wx');
-        await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname() }));
-        await handle.close();
-        this.lockHeld = true;
-        process.once('exit', () => {
-          if (this.lockHeld) removeQuietly(path);
-        });
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
+    try {
+      this.heldLock = await acquireLock(path, { wait: false });
+    } catch (err) {
+      if (!(err instanceof LockHeldError)) throw err;
       let holder: { pid?: number; host?: string } = {};
       try {
-        holder = JSON.parse(await readFile(path, 'utf8'));
+        holder = JSON.parse(err.holder);
       } catch {
-        // unreadable: treat as left over
+        // garbled but fresh: its writer may still be at it
       }
-      const live = holder.host === hostname() && typeof holder.pid === 'number' && isProcessAlive(holder.pid);
-      const elsewhere = holder.host !== undefined && holder.host !== hostname();
-      if (live || elsewhere) {
-        throw new RunFolderInUseError(
-          `${this.dir} is in use by another graft train (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'}); if it is not running, delete ${path}`,
-        );
-      }
-      await rm(path, { force: true }); // its holder died: the run can be resumed or replaced
+      throw new RunFolderInUseError(
+        `${this.dir} is in use by another graft train (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'}); if it is not running, delete ${path}`,
+      );
     }
-    throw new RunFolderInUseError(`${this.dir}: cannot take ${path}`);
+    process.once('exit', () => {
+      if (this.heldLock) removeQuietly(path);
+    });
   }
 
   /** Lets the folder go (also done when the process exits). */
   async release(): Promise<void> {
-    if (!this.lockHeld) return;
-    this.lockHeld = false;
-    await rm(this.path(RUN_LOCK), { force: true });
+    const lock = this.heldLock;
+    this.heldLock = null;
+    await lock?.release();
   }
 
   path(name: string): string {

@@ -9,7 +9,7 @@ export { diskConvertedReader, writeConvertedFolder } from './converted-store.js'
 export { checkFile, DownloadError, type DownloadOptions, downloadFile, md5File } from './download.js';
 export { exportBackbone } from './export.js';
 export { loadBackbone } from './load.js';
-export { acquireLock, type FileLock, isProcessAlive } from './lock.js';
+export { acquireLock, type FileLock, LockHeldError, type LockOptions } from './lock.js';
 export { nodePlatform } from './platform.js';
 export {
   type CachedFileInfo,

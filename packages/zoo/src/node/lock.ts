@@ -15,6 +15,19 @@ export interface LockOptions {
   signal?: AbortSignal;
   /** Called once when we start waiting, with what the holder wrote. */
   onWait?: (holder: string) => void;
+  /** Wait while another process holds it (default), or throw {@link LockHeldError} at once. */
+  wait?: boolean;
+}
+
+/** The lock is held by a live process, and the caller asked not to wait. */
+export class LockHeldError extends Error {
+  constructor(
+    readonly path: string,
+    /** What the holder wrote: `{ pid, host, since }` as JSON, or whatever the file holds. */
+    readonly holder: string,
+  ) {
+    super(`${path} is held by another process (${holder})`);
+  }
 }
 
 /** Whether a process with this id runs on this machine (one we may not signal counts as running). */
@@ -96,6 +109,9 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     if (await isStale(path, staleMs)) {
       await rm(path, { force: true });
       continue;
+    }
+    if (options.wait === false) {
+      throw new LockHeldError(path, await readFile(path, 'utf8').catch(() => 'another process'));
     }
     if (!waited) {
       waited = true;
