@@ -353,6 +353,7 @@ describe('graft train refuses what cannot be trained on, before any compute', ()
       ],
       [['--head', 'sgd', '--l2', '0.1'], '--l2 is for the probe head'],
       [['--l2', '-1'], "--l2 must be a number ≥ 0, got '-1'"],
+      [['--resume', '--overwrite', '--out', 'runs/x'], 'give either --resume or --overwrite, not both'],
     ] as const) {
       const r = await graft(['train', data, ...flags]);
       expect(r.status, flags.join(' ')).toBe(2);

@@ -213,6 +213,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--resume', 'continue the interrupted run in --out from its latest checkpoint, with its options')
     .option('--overwrite', 'replace the run already in --out (without it, a used --out is refused)')
     .action(async (data: string, flags: TrainFlags) => {
+      if (flags.resume && flags.overwrite)
+        throw new UsageError('give either --resume or --overwrite, not both');
       await train(data, flags.resume ? await resumedFlags(data, flags) : flags);
     });
 }
@@ -289,7 +291,6 @@ async function train(dataPath: string, flags: TrainFlags): Promise<void> {
   ) {
     throw new UsageError('--freeze, --head-epochs and --lr-mult are for --strategy fine-tune');
   }
-  if (flags.resume && flags.overwrite) throw new UsageError('give either --resume or --overwrite, not both');
   if (flags.head === 'probe' && flags.augment) {
     throw new UsageError('--head probe solves a head on fixed features: with --augment use --head sgd');
   }
