@@ -1,4 +1,5 @@
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,5 +41,23 @@ describe('acquireLock', () => {
     await held.release();
     const again = await acquireLock(path, { wait: false });
     await again.release();
+  });
+
+  it('removes a lock whose record cannot be written (a full disk), naming it', async () => {
+    const disk = mkdtempSync(join(tmpdir(), 'graft-lockfull-'));
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', disk]).status !== 0) {
+      console.warn('skipped: cannot mount a small tmpfs here to fill a disk');
+      return;
+    }
+    try {
+      spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4k', 'count=64']); // fills it
+      const path = join(disk, 'w.h5.lock');
+      await expect(acquireLock(path)).rejects.toThrow(
+        `cannot write the lock file ${path} (ENOSPC): is the disk full or read-only?`,
+      );
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      spawnSync('umount', [disk]);
+    }
   });
 });
