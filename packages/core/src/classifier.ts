@@ -11,6 +11,7 @@ import {
 } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { DEFAULTS } from './classifier/defaults.js';
 import { type AugmentOptions, augmentImage, type ResolvedAugment, resolveAugment } from './data/augment.js';
 import { toInputBatch, toInputPixels } from './data/batch.js';
 import {
@@ -281,7 +282,7 @@ export function createClassifier(options: ClassifierOptions): Classifier {
   }
   const head = createHead(options.classes.length, options.head, options.seed ?? 0);
   return new Classifier(model, info, [...options.classes], head, {
-    dropout: options.head?.dropout ?? 0.2,
+    dropout: options.head?.dropout ?? DEFAULTS.head.dropout,
     hidden: options.head?.hidden ?? [],
   });
 }
@@ -324,7 +325,7 @@ export class Classifier {
    */
   stepWorkers: StepWorkers | null = null;
   /** Frozen-prefix activations up to this many bytes (as float32) stay in memory. Default 1 GB. */
-  frozenActivationMemoryBytes = 1e9;
+  frozenActivationMemoryBytes: number = DEFAULTS.frozenActivationMemoryBytes;
   /** Compiled frozen parts, by outputs and mode; cleared whenever backbone weights change. */
   private readonly runners = new Map<string, Promise<AcceleratedRunner | null>>();
   /** The backbone's weights differ from `info.weights` (fine-tuned): cached features do not apply. */
@@ -352,7 +353,7 @@ export class Classifier {
   /** Trains with the backbone frozen (default) or, with `strategy: 'fine-tune'`, one fine-tuning phase. */
   async fit(data: ImageSource, options: FitOptions = {}): Promise<TrainingHistory> {
     checkResume(options.resume, 'fit');
-    const rng = new Random(options.seed ?? 0);
+    const rng = new Random(options.seed ?? DEFAULTS.common.seed);
     const { train, validation } = await this.prepare(data, options.validation, rng);
     if ((options.strategy ?? 'feature-extraction') === 'feature-extraction') {
       if (this.usesProbe(options)) {
@@ -369,17 +370,25 @@ export class Classifier {
         options,
         rng,
         'feature-extraction',
-        options.lr ?? 1e-3,
+        options.lr ?? DEFAULTS.featureExtraction.lr,
         { method: 'fit', phaseIndex: 0 },
       );
       this.strategy = 'feature-extraction';
       return { phases: [phase], stopReason: phase.stopReason, data: idsOf(train, validation) };
     }
     const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? this.info.defaultFreeze);
-    const phase = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4, {
-      method: 'fit',
-      phaseIndex: 0,
-    });
+    const phase = await this.trainEndToEnd(
+      train,
+      validation,
+      options,
+      rng,
+      freeze,
+      options.lr ?? DEFAULTS.fineTune.lr,
+      {
+        method: 'fit',
+        phaseIndex: 0,
+      },
+    );
     return { phases: [phase], stopReason: phase.stopReason, data: idsOf(train, validation) };
   }
 
@@ -389,11 +398,11 @@ export class Classifier {
    */
   async fineTune(data: ImageSource, options: FineTuneOptions = {}): Promise<TrainingHistory> {
     checkResume(options.resume, 'fineTune');
-    const rng = new Random(options.seed ?? 0);
+    const rng = new Random(options.seed ?? DEFAULTS.common.seed);
     const freeze = resolveFreezeIndex(this.backbone, options.freeze ?? this.info.defaultFreeze);
     const { train, validation } = await this.prepare(data, options.validation, rng);
     const phases: PhaseHistory[] = [];
-    const headEpochs = options.headEpochs ?? 1;
+    const headEpochs = options.headEpochs ?? DEFAULTS.fineTune.headEpochs;
     if (headEpochs > 0 && (options.resume?.phaseIndex ?? 0) > 0) {
       rng.fork(); // the head phase is done: keep the generator where that phase left it
     } else if (headEpochs > 0 && this.usesProbe(options)) {
@@ -412,7 +421,7 @@ export class Classifier {
         { ...options, epochs: headEpochs, earlyStopping: undefined },
         rng,
         'head',
-        options.headLr ?? 1e-3,
+        options.headLr ?? DEFAULTS.fineTune.headLr,
         { method: 'fineTune', phaseIndex: 0 },
       );
       phases.push(first);
@@ -420,10 +429,18 @@ export class Classifier {
       if (first.stopReason === 'aborted')
         return { phases, stopReason: 'aborted', data: idsOf(train, validation) };
     }
-    const second = await this.trainEndToEnd(train, validation, options, rng, freeze, options.lr ?? 1e-4, {
-      method: 'fineTune',
-      phaseIndex: 1,
-    });
+    const second = await this.trainEndToEnd(
+      train,
+      validation,
+      options,
+      rng,
+      freeze,
+      options.lr ?? DEFAULTS.fineTune.lr,
+      {
+        method: 'fineTune',
+        phaseIndex: 1,
+      },
+    );
     phases.push(second);
     return { phases, stopReason: second.stopReason, data: idsOf(train, validation) };
   }
@@ -433,8 +450,8 @@ export class Classifier {
     images: readonly RgbImage[],
     options: { topK?: number; batchSize?: number } = {},
   ): Promise<Prediction[]> {
-    const probabilities = await this.probabilities(images, options.batchSize ?? 32);
-    const k = Math.min(options.topK ?? 3, this.classes.length);
+    const probabilities = await this.probabilities(images, options.batchSize ?? DEFAULTS.predict.batchSize);
+    const k = Math.min(options.topK ?? DEFAULTS.predict.topK, this.classes.length);
     return probabilities.map((row) => {
       const top = topK(row, k, this.classes);
       const best = top[0]!;
@@ -454,7 +471,7 @@ export class Classifier {
     const probabilities = this.backboneChanged
       ? await this.probabilities(
           examples,
-          options.batchSize ?? 32,
+          options.batchSize ?? DEFAULTS.predict.batchSize,
           examples.map((e) => e.id),
         )
       : await this.probabilitiesFromFeatures(examples);
@@ -980,7 +997,7 @@ export class Classifier {
 
   /** Whether `fit` solves the head (see {@link FitOptions.head}); throws when `probe` cannot apply. */
   private usesProbe(options: Pick<FitOptions, 'head' | 'augment'>): boolean {
-    const solver = options.head ?? 'auto';
+    const solver = options.head ?? DEFAULTS.common.head;
     const needsLoop = [
       ...(resolveAugment(options.augment) ? ['augmentation'] : []),
       ...(this.headConfig.hidden.length > 0 ? ['hidden layers'] : []),
@@ -1011,7 +1028,7 @@ export class Classifier {
   ): Promise<PhaseHistory> {
     this.backbone.trainable = false;
     const started = Date.now();
-    const seed = options.seed ?? 0;
+    const seed = options.seed ?? DEFAULTS.common.seed;
     const trainFeatures = await this.features(train, null, seed);
     const valFeatures = validation.length > 0 ? await this.features(validation, null, seed) : null;
     const phaseRng = rng.fork();
@@ -1140,7 +1157,7 @@ export class Classifier {
     this.backbone.trainable = false;
     installWasmMatMul(); // dense-layer gradients on wasm
     const aug = resolveAugment(options.augment);
-    const featureSeed = options.seed ?? 0;
+    const featureSeed = options.seed ?? DEFAULTS.common.seed;
     const trainFeatures = await this.features(train, aug, featureSeed);
     const valFeatures = validation.length > 0 ? await this.features(validation, null, featureSeed) : null;
     const f = trainFeatures.data.length / (trainFeatures.views * train.length);
@@ -1157,17 +1174,17 @@ export class Classifier {
           'int32',
         )
       : null;
-    const opt = createOptimizer(options.optimizer ?? 'adam', lr);
+    const opt = createOptimizer(options.optimizer ?? DEFAULTS.common.optimizer, lr);
     const vars = this.headVariables();
     const phaseRng = rng.fork();
     const { startEpoch, tracker } = await this.enterPhase(phase, where, options.resume, phaseRng, [opt]);
     const runner: PhaseRunner = {
       phase,
-      epochs: options.epochs ?? 10,
-      batchSize: options.batchSize ?? 32,
+      epochs: options.epochs ?? DEFAULTS.featureExtraction.epochs,
+      batchSize: options.batchSize ?? DEFAULTS.featureExtraction.batchSize,
       examples: train.length,
       lr,
-      schedule: options.schedule ?? 'constant',
+      schedule: options.schedule ?? DEFAULTS.common.schedule,
       rng: phaseRng,
       step: async (indices, rate) => {
         opt.setLearningRate(rate);
@@ -1273,7 +1290,7 @@ export class Classifier {
     installConvGradients(); // convolutions train on every backend, wasm included
     installWasmMatMul();
     installBatchNormGradient();
-    const trainBatchNorm = options.trainBatchNorm ?? false;
+    const trainBatchNorm = options.trainBatchNorm ?? DEFAULTS.fineTune.trainBatchNorm;
     const frozen = freezeBackbone(this.backbone, freeze, trainBatchNorm);
     const aug = resolveAugment(options.augment);
     const size = this.info.inputSize;
@@ -1281,7 +1298,7 @@ export class Classifier {
     const featureLayer = this.info.featureLayer;
     // pixels are made per batch from the examples: a whole set as one tensor would fill the wasm heap
     this.stats.frozenActivationStore = 'none';
-    const cache = !aug && (options.cacheFrozenActivations ?? true);
+    const cache = !aug && (options.cacheFrozenActivations ?? DEFAULTS.fineTune.cacheFrozenActivations);
     const frozenPrefix = cache ? await this.frozenActivations(freeze, train) : null;
     const frozenValidation = frozenPrefix ? await this.frozenActivations(freeze, validation) : null;
     this.markBackboneChanged(); // from here on the unfrozen layers train
@@ -1293,7 +1310,7 @@ export class Classifier {
         frozenPrefix ? freeze : 0,
         this.info.featureLayer,
         this.info.inputSize,
-        options.batchSize ?? 16,
+        options.batchSize ?? DEFAULTS.fineTune.batchSize,
       );
     this.stats.microBatch = microBatch;
     const valY =
@@ -1308,13 +1325,13 @@ export class Classifier {
     const weightTensor = classWeights ? tfc.tensor1d(classWeights) : null;
 
     // Discriminative rates: stage groups spread geometrically from lr/lrMult (earliest) to lr.
-    const lrMult = options.lrMult ?? 1;
+    const lrMult = options.lrMult ?? DEFAULTS.fineTune.lrMult;
     const groups = [...frozen.groups, { name: 'head', variables: this.headVariables() }];
     const factors = groups.map((_, i) =>
       groups.length === 1 ? 1 : lrMult ** (-(groups.length - 1 - i) / (groups.length - 1)),
     );
     const optimizers: ScheduledOptimizer[] = groups.map((_, i) =>
-      createOptimizer(options.optimizer ?? 'adam', lr * factors[i]!),
+      createOptimizer(options.optimizer ?? DEFAULTS.common.optimizer, lr * factors[i]!),
     );
     const allVars = groups.flatMap((g) => g.variables);
     const phaseRng = rng.fork();
@@ -1326,7 +1343,7 @@ export class Classifier {
       phaseRng,
       optimizers,
     );
-    const batchSize = options.batchSize ?? 16;
+    const batchSize = options.batchSize ?? DEFAULTS.fineTune.batchSize;
     // other cores compute parts of each step, from the frozen activations (inference-mode BN only)
     const workers = this.stepWorkers && frozenPrefix && !trainBatchNorm ? this.stepWorkers : null;
     let workersStarted = false;
@@ -1354,11 +1371,11 @@ export class Classifier {
 
     const runner: PhaseRunner = {
       phase: 'fine-tune',
-      epochs: options.epochs ?? 5,
+      epochs: options.epochs ?? DEFAULTS.fineTune.epochs,
       batchSize,
       examples: train.length,
       lr,
-      schedule: options.schedule ?? 'constant',
+      schedule: options.schedule ?? DEFAULTS.common.schedule,
       rng: phaseRng,
       step: async (indices, rate, epoch) => {
         for (const [i, o] of optimizers.entries()) o.setLearningRate(rate * factors[i]!);

@@ -2,6 +2,8 @@
  * @graft/core — feature extraction and fine-tuning on TensorFlow.js, in Node, browsers and workers.
  * @packageDocumentation
  */
+
+export { DEFAULTS } from './classifier/defaults.js';
 export {
   type BackboneInfo,
   Classifier,

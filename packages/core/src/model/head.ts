@@ -1,5 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { DEFAULTS } from '../classifier/defaults.js';
 import { Random } from '../util/random.js';
 
 /** The new classifier on top of the backbone. */
@@ -39,7 +40,7 @@ export function createHead(numClasses: number, options: HeadOptions = {}, seed?:
       }),
     );
   });
-  const rate = options.dropout ?? 0.2;
+  const rate = options.dropout ?? DEFAULTS.head.dropout;
   if (rate > 0) layers.push(tfl.layers.dropout({ rate, name: `${HEAD_LAYER_PREFIX}dropout` }));
   layers.push(
     tfl.layers.dense({
