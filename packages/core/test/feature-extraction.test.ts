@@ -1,6 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier, loadClassifier } from '../src/classifier.js';
+import { createClassifier, loadClassifier } from '../src/index.js';
 import { colourImages, memoryIO, thinBackbone, weightValues } from './helpers.js';
 
 beforeAll(async () => {

@@ -1,8 +1,9 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier, createReplica } from '../src/classifier.js';
+import { createClassifier } from '../src/index.js';
 import type { ActivationStoreFactory } from '../src/model/frozen-prefix.js';
-import type { Replica, StepWorkers } from '../src/train/replica.js';
+import type { Replica, StepWorkers } from '../src/replica.js';
+import { createReplica } from '../src/replica.js';
 import { fromFloat16, toFloat16 } from '../src/util/float16.js';
 import { colourImages, memoryIO, thinBackbone, weightValues } from './helpers.js';
 

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier } from '../src/classifier.js';
+import { createClassifier } from '../src/index.js';
 import { fitLinearProbe, stratifiedFolds } from '../src/probe/linear-probe.js';
 import type { ProgressEvent } from '../src/train/loop.js';
 import { Random } from '../src/util/random.js';

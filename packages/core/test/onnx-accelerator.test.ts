@@ -2,9 +2,9 @@ import { maxRelativeError } from '@graft/test-support';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier, loadClassifier } from '../src/classifier.js';
-import { createFeatureExtractor, openCachedFeatureExtractor } from '../src/features/extractor.js';
 import { createOnnxAccelerator } from '../src/features/onnx-accelerator.js';
+import { createClassifier, loadClassifier } from '../src/index.js';
+import { createFeatureExtractor, openCachedFeatureExtractor } from '../src/inference/extractor.js';
 import { colourImages, memoryIO, thinBackbone } from './helpers.js';
 
 describe('frozen backbones on ONNX Runtime (createOnnxAccelerator)', () => {

@@ -1,11 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Classifier,
-  createClassifier,
-  type FineTuneOptions,
-  loadClassifier,
-} from '../src/classifier.js';
+import { type Classifier, createClassifier, type FineTuneOptions, loadClassifier } from '../src/index.js';
 import { decodeTrainingState, encodeTrainingState, type TrainingState } from '../src/train/state.js';
 import { colourImages, memoryIO, thinBackbone } from './helpers.js';
 

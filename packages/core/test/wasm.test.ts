@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier } from '../src/classifier.js';
+import { createClassifier } from '../src/index.js';
 import { colourImages, thinBackbone } from './helpers.js';
 
 beforeAll(async () => {

@@ -11,6 +11,8 @@ export {
   buildResNet50,
   MULTISCALE_LAYER,
   RESNET_BN_EPSILON,
+  RESNET50_FINE_TUNE,
+  RESNET50_TOP_LAYERS,
   type ResNet50Options,
 } from './architectures/resnet50.js';
 export { backendReady } from './backend-ready.js';

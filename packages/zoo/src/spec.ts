@@ -73,12 +73,15 @@ export interface ModelSpec {
   featureLayer: string;
   /** Length of the pooled feature vector. */
   featureSize: number;
+  /** Names the ImageNet classifier layer has had: a backbone that still has one is not a feature extractor. */
+  topLayerNames?: readonly string[];
   /**
-   * Fine-tuning defaults (fastai's `model_meta`, timm's `_cfg`): the layer up to which the backbone
-   * stays frozen unless told otherwise — the last stage before `featureLayer` trains. Default
-   * `conv4_block6_out` (conv5 of ResNet50 trains).
+   * Fine-tuning facts (fastai's `model_meta`, timm's `_cfg`): the layer up to which the backbone
+   * stays frozen unless told otherwise (ResNet50: `conv4_block6_out`, so conv5 trains), and the
+   * stage each layer belongs to, for discriminative learning rates. Without it, fine-tuning needs
+   * an explicit `freeze` and the backbone is one learning-rate group.
    */
-  fineTune?: { defaultFreeze: string };
+  fineTune?: { defaultFreeze: string; stageOf?: (layerName: string) => string };
   /** Pretrained weight variants by name (`imagenet`, …). */
   weights: Readonly<Record<string, PretrainedWeights>>;
   /** Files that share a name with the real weights but must be refused, by md5, with the reason. */

@@ -6,7 +6,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
  * `model.layers[0..17]` (as `base.layers[:18].trainable = False`); a layer name freezes everything
  * up to and including that layer.
  */
-export function resolveFreezeIndex(model: tfl.LayersModel, freeze: number | string): number {
+export function resolveFreezeIndex(
+  model: tfl.LayersModel,
+  freeze: number | string,
+  stageOf?: (layerName: string) => string,
+): number {
   const n = model.layers.length;
   if (typeof freeze === 'number') {
     if (!Number.isInteger(freeze) || freeze < 0 || freeze > n) {
@@ -18,18 +22,23 @@ export function resolveFreezeIndex(model: tfl.LayersModel, freeze: number | stri
   }
   const index = model.layers.findIndex((l) => l.name === freeze);
   if (index < 0) {
-    const blocks = model.layers.filter((l) => l.name.endsWith('_out')).map((l) => l.name);
-    throw new Error(
-      `the backbone has no layer named '${freeze}'; block outputs are e.g. ${blocks.slice(-4).join(', ')} (or pass a layer index)`,
-    );
+    const ends = stageOf ? stageEnds(model, stageOf) : [];
+    const hint = ends.length > 0 ? `; block outputs are e.g. ${ends.slice(-4).join(', ')}` : '';
+    throw new Error(`the backbone has no layer named '${freeze}'${hint} (or pass a layer index)`);
   }
   return index + 1;
 }
 
-/** The stage a ResNet layer belongs to (`conv4_block2_1_conv` → `conv4`), for learning-rate groups. */
-export function stageOf(layerName: string): string {
-  return /^(conv\d|pool\d)/.exec(layerName)?.[1] ?? layerName;
+/** The last layer of each stage, in order: the natural places to freeze up to. */
+function stageEnds(model: tfl.LayersModel, stageOf: (layerName: string) => string): string[] {
+  const layers = model.layers;
+  return layers
+    .filter((l, i) => i + 1 === layers.length || stageOf(layers[i + 1]!.name) !== stageOf(l.name))
+    .map((l) => l.name);
 }
+
+/** Without a spec's stages, the whole backbone is one learning-rate group. */
+const ONE_STAGE = () => 'backbone';
 
 /** The state of a backbone while part of it trains. */
 export interface FrozenBackbone {
@@ -45,12 +54,14 @@ const BN_CLASS = 'BatchNormalization';
  * Sets `trainable` on every layer (false before `index`, true from it) and, when BatchNormalization
  * layers are to train (`trainBatchNorm`), keeps the frozen ones in inference mode: their moving
  * statistics never move. With `trainBatchNorm` off the caller runs the whole backbone in inference
- * mode, which is the Keras guide's advice for fine-tuning.
+ * mode, which is the Keras guide's advice for fine-tuning. `stageOf` groups the unfrozen variables
+ * (the spec's `fineTune.stageOf`; default one group).
  */
 export function freezeBackbone(
   model: tfl.LayersModel,
   index: number,
   trainBatchNorm: boolean,
+  stageOf: (layerName: string) => string = ONE_STAGE,
 ): FrozenBackbone {
   const patched: { layer: tfl.layers.Layer; call: tfl.layers.Layer['call'] }[] = [];
   const groups = new Map<string, tfc.Variable[]>();

@@ -46,6 +46,19 @@ export interface ResNet50Options {
   initialize?: boolean;
 }
 
+/** Names Keras has given ResNet50's ImageNet classifier layer (`probs` in older releases). */
+export const RESNET50_TOP_LAYERS: readonly string[] = ['predictions', 'probs'];
+
+/**
+ * What fine-tuning needs to know about ResNet50 (fastai's `model_meta`): the stage a layer belongs
+ * to (`conv4_block2_1_conv` → `conv4`) for learning-rate groups, and where to freeze by default —
+ * up to the end of conv4, so that conv5 trains.
+ */
+export const RESNET50_FINE_TUNE = Object.freeze({
+  defaultFreeze: 'conv4_block6_out',
+  stageOf: (layerName: string): string => /^(conv\d|pool\d)/.exec(layerName)?.[1] ?? layerName,
+});
+
 /** The layer that {@link ResNet50Options.multiScaleFeatures} adds. */
 export const MULTISCALE_LAYER = 'multiscale_features';
 

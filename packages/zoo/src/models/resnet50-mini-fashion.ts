@@ -1,4 +1,9 @@
-import { buildResNet50, MULTISCALE_LAYER } from '../architectures/resnet50.js';
+import {
+  buildResNet50,
+  MULTISCALE_LAYER,
+  RESNET50_FINE_TUNE,
+  RESNET50_TOP_LAYERS,
+} from '../architectures/resnet50.js';
 import type { ModelSpec } from '../spec.js';
 
 /** The block outputs pooled beside conv5's into the feature vector (multi-layer pooling). */
@@ -32,7 +37,8 @@ export const resnet50MiniFashion: ModelSpec = {
   labels: ['tshirt-top', 'trouser', 'pullover', 'dress', 'coat'],
   featureLayer: MULTISCALE_LAYER,
   featureSize: (512 + 1024 + 2048) / 8,
-  fineTune: { defaultFreeze: 'conv4_block6_out' },
+  topLayerNames: RESNET50_TOP_LAYERS,
+  fineTune: RESNET50_FINE_TUNE,
   weights: {
     'fashion-a': {
       description:

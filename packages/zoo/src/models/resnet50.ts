@@ -1,4 +1,4 @@
-import { buildResNet50 } from '../architectures/resnet50.js';
+import { buildResNet50, RESNET50_FINE_TUNE, RESNET50_TOP_LAYERS } from '../architectures/resnet50.js';
 import { IMAGENET_LABELS } from '../imagenet-labels.js';
 import type { ModelSpec } from '../spec.js';
 
@@ -25,6 +25,8 @@ export const resnet50: ModelSpec = {
   labels: IMAGENET_LABELS,
   featureLayer: 'conv5_block3_out',
   featureSize: 2048,
+  topLayerNames: RESNET50_TOP_LAYERS,
+  fineTune: RESNET50_FINE_TUNE,
   weights: {
     imagenet: {
       description: 'ImageNet (ILSVRC-2012), the official Keras Applications weight files',

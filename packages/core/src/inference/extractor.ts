@@ -1,15 +1,14 @@
 import type { LoadedBackbone, ModelSpec } from '@graft/zoo';
 import { preprocess, preprocessPixels } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { toInputBatch, toInputPixels } from '../data/batch.js';
 import type { RgbImage } from '../data/image.js';
 import {
   type AcceleratedRunner,
   type BackboneAccelerator,
   weightsKeyFromIdentity,
-  weightsKeyOf,
-} from './accelerator.js';
+} from '../features/accelerator.js';
+import { BackboneRunner, poolFeatures, splitRows } from './backbone-runner.js';
 
 /** Options of {@link createFeatureExtractor}. */
 export interface FeatureExtractorOptions {
@@ -57,9 +56,7 @@ async function extractOnRunner(
       toInputPixels(chunk, inputSize, names?.slice(start, start + batchSize)),
       spec.preprocessing,
     );
-    const data = (await runner.run(pixels, chunk.length))[0]!;
-    const size = data.length / chunk.length;
-    for (let i = 0; i < chunk.length; i++) out.push(data.slice(i * size, (i + 1) * size));
+    out.push(...splitRows((await runner.run(pixels, chunk.length))[0]!, chunk.length));
   }
   return out;
 }
@@ -102,7 +99,8 @@ export async function openCachedFeatureExtractor(
 
 /**
  * Pooled features from any layer of a backbone: the frozen half of feature extraction, and
- * `graft embed`. Preprocessing and resizing follow the backbone's spec.
+ * `graft embed`. Preprocessing and resizing follow the backbone's spec; it runs on the same
+ * {@link BackboneRunner} as the classifier.
  */
 export function createFeatureExtractor(
   backbone: Pick<LoadedBackbone, 'model' | 'spec'> & { weights?: LoadedBackbone['weights'] },
@@ -110,68 +108,35 @@ export function createFeatureExtractor(
 ): FeatureExtractor {
   const spec: ModelSpec = backbone.spec;
   const layerName = options.layer ?? spec.featureLayer;
-  let layer: tfl.layers.Layer;
   try {
-    layer = backbone.model.getLayer(layerName);
+    backbone.model.getLayer(layerName);
   } catch {
-    throw new Error(
-      `${spec.id} has no layer named '${layerName}' (e.g. ${spec.featureLayer}, conv4_block6_out)`,
-    );
+    const hint = [spec.featureLayer, spec.fineTune?.defaultFreeze].filter(Boolean).join(', ');
+    throw new Error(`${spec.id} has no layer named '${layerName}' (e.g. ${hint})`);
   }
-  const probe = tfl.model({ inputs: backbone.model.inputs, outputs: layer.output as tfl.SymbolicTensor });
-  const outShape = probe.outputs[0]!.shape;
-  const size = outShape[outShape.length - 1] as number;
   const inputSize = options.inputSize ?? spec.inputSize;
+  const runner = new BackboneRunner(backbone.model, {
+    id: spec.id,
+    weightsId: backbone.weights?.id,
+    preprocessing: spec.preprocessing,
+    inputSize,
+    featureLayer: layerName,
+  });
+  runner.accelerator = options.accelerator ?? null;
+  const size = runner.featureSize;
 
   function extractBatch(pixels: tfc.Tensor4D): tfc.Tensor2D {
-    return tfc.tidy(() => {
-      const out = probe.predict(preprocess(pixels, spec.preprocessing)) as tfc.Tensor;
-      return (out.rank === 4 ? tfc.mean(out, [1, 2]) : out) as tfc.Tensor2D;
-    });
+    return tfc.tidy(() =>
+      poolFeatures(runner.featureModel.predict(preprocess(pixels, spec.preprocessing)) as tfc.Tensor),
+    );
   }
-
-  let runner: Promise<AcceleratedRunner | null> | null = null;
-  const accelerated = () => {
-    const accelerator = options.accelerator;
-    if (!accelerator) return Promise.resolve(null);
-    // weights as loaded are named by their file's hash; otherwise hash the tensors themselves
-    runner ??= (async () => {
-      const weightsKey =
-        (backbone.weights && (await weightsKeyFromIdentity(spec.id, backbone.weights.id))) ??
-        (await weightsKeyOf(backbone.model, [layerName]));
-      return accelerator.prepare(probe, { outputs: [layerName], mode: 'pooled', inputSize, weightsKey });
-    })();
-    return runner;
-  };
 
   return {
     size,
     layer: layerName,
     inputSize,
     extractBatch,
-    async extract(images, extractOptions = {}) {
-      const fast = await accelerated();
-      if (fast) return extractOnRunner(fast, spec, inputSize, images, extractOptions);
-      const { batchSize = 8, names } = extractOptions;
-      const out: Float32Array[] = [];
-      for (let start = 0; start < images.length; start += batchSize) {
-        const batch = toInputBatch(
-          images.slice(start, start + batchSize),
-          inputSize,
-          names?.slice(start, start + batchSize),
-        );
-        const features = extractBatch(batch);
-        batch.dispose();
-        const data = (await features.data()) as Float32Array;
-        features.dispose();
-        for (let i = 0; i < data.length / size; i++) out.push(data.slice(i * size, (i + 1) * size));
-      }
-      return out;
-    },
-    async dispose() {
-      const r = await runner;
-      runner = null;
-      await r?.dispose();
-    },
+    extract: (images, { batchSize = 8, names } = {}) => runner.extract(images, { batchSize, names }),
+    dispose: () => runner.release(),
   };
 }
