@@ -12,7 +12,7 @@ export type {
   ProbeOptions,
   ValidationOption,
 } from './classifier/options.js';
-export { type AugmentOptions, augmentImage, resolveAugment } from './data/augment.js';
+export { augmentImage, resolveAugment } from './data/augment.js';
 export { toInputBatch } from './data/batch.js';
 export {
   classCounts,
@@ -47,12 +47,8 @@ export {
   type ImageEmbedder,
   openCachedFeatureExtractor,
 } from './inference/extractor.js';
-export {
-  MODEL_FILES,
-  type ModelFolderFiles,
-  modelFolderFiles,
-  modelFolderLoadHandler,
-} from './io/model-folder.js';
+export { MODEL_FILES } from './io/file-names.js';
+export { type ModelFolderFiles, modelFolderFiles, modelFolderLoadHandler } from './io/model-folder.js';
 export { checkManifest, MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { type ClassMetrics, classificationReport, type EvaluationReport } from './metrics.js';
 export { freezeBackbone, resolveFreezeIndex } from './model/freeze.js';

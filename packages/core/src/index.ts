@@ -8,8 +8,6 @@
  * @packageDocumentation
  */
 
-// TEMPORARY: the old flat entry, until cli and web import from /advanced and /replica.
-export * from './advanced.js';
 export { Classifier, type ClassifierEvaluation, type Prediction } from './classifier/classifier.js';
 export { createClassifier, loadClassifier } from './classifier/create.js';
 export { DEFAULTS } from './classifier/defaults.js';
@@ -26,20 +24,7 @@ export type { RgbImage } from './data/image.js';
 export { createFeatureExtractor, type FeatureExtractor } from './inference/extractor.js';
 export type { ClassifierManifest } from './manifest.js';
 export type { HeadOptions } from './model/head.js';
-export {
-  createReplica,
-  type Replica,
-  type ReplicaGradients,
-  type ReplicaPart,
-  type ReplicaSetup,
-  type StepWorkers,
-} from './replica.js';
 export { checkpoint } from './train/checkpoint.js';
-export type {
-  EarlyStoppingOptions,
-  EpochLog,
-  ProgressEvent,
-  TrainingCallbacks,
-} from './train/loop.js';
+export type { EarlyStoppingOptions, EpochLog, ProgressEvent, TrainingCallbacks } from './train/loop.js';
 export type { TrainingState } from './train/state.js';
 export { CORE_VERSION } from './version.js';

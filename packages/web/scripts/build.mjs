@@ -22,6 +22,9 @@ await build({
     minify: true,
     reportCompressedSize: false,
     chunkSizeWarningLimit: 4000,
+    // The engine chunk's one static dependency (the defaults both sides share) is loaded with the
+    // element already: no <link rel="modulepreload"> in the host page when the engine starts there.
+    modulePreload: { resolveDependencies: () => [] },
     rollupOptions: {
       input: {
         'graft-trainer': join(root, 'src/index.ts'),

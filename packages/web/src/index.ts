@@ -5,7 +5,9 @@
  */
 import { GraftTrainer } from './trainer-element.js';
 
+export type { GraftTrainerEventMap } from './events.js';
 export { type ImageLike, toPixels } from './image.js';
+export type { ModelSource } from './model-files.js';
 export type {
   BackendName,
   BackendPreference,
@@ -17,7 +19,7 @@ export type {
   TrainingPoint,
   WidgetTrainOptions,
 } from './protocol.js';
-export { GraftTrainer, type GraftTrainerEventMap, type ModelSource } from './trainer-element.js';
+export { GraftTrainer } from './trainer-element.js';
 export { readZip, writeZip } from './zip.js';
 
 if (!customElements.get('graft-trainer')) customElements.define('graft-trainer', GraftTrainer);

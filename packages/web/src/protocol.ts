@@ -13,13 +13,16 @@ export interface Pixels {
   height: number;
 }
 
-/** Options of `train()`. */
+/**
+ * Options of `train()`. The defaults are the widget's `WIDGET_DEFAULTS` (src/defaults.ts):
+ * @graft/core's `DEFAULTS` with 50 epochs and batches of 16 for feature extraction.
+ */
 export interface WidgetTrainOptions {
   /** `feature-extraction` (default: frozen backbone, new head) or `fine-tune` (the last stage too). */
   strategy?: 'feature-extraction' | 'fine-tune';
   /** Default 50 (feature extraction, as Teachable Machine) or 5 (fine-tuning, after one epoch on the head). */
   epochs?: number;
-  /** Default 16. */
+  /** Default 16 (both strategies). */
   batchSize?: number;
   /** Default 1e-3 (feature extraction) or 1e-4 (fine-tuning). */
   lr?: number;

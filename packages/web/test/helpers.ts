@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,52 @@ export const here = dirname(fileURLToPath(import.meta.url));
 export const packageRoot = join(here, '..');
 export const repoRoot = join(packageRoot, '..', '..');
 export const artifacts = join(packageRoot, 'test-artifacts');
+/** The bundled Fashion-MNIST sample (`train/` and `test/`, a folder per class). */
+export const fashionB = join(repoRoot, 'examples', 'fashion-b');
+
+/** The images of one class of the Fashion-MNIST sample, sorted, as `label/file` paths. */
+export function fashionImages(split: 'train' | 'test', label: string): string[] {
+  return readdirSync(join(fashionB, split, label))
+    .sort()
+    .map((f) => `${label}/${f}`);
+}
+
+/** The demo server (scripts/demo-server.mjs) as the tests use it. */
+export type Server = { url: string; close(): Promise<void> };
+/** A `<graft-trainer>` as the page's helpers (fixtures/page.js) return it. */
+export interface TrainerHandle {
+  ready: Promise<void>;
+  engineInfo: { backend: string; thread: string; notes: string[] };
+  errors: string[];
+  classes: string[];
+  train(o?: object): Promise<{ final: { accuracy: number } | null; stopReason: string; epochs: number }>;
+  predict(image: unknown): Promise<{ label: string; probabilities: number[] }>;
+  export(): Promise<Blob>;
+  load(source: unknown): Promise<{ classes: string[] }>;
+  saveToBrowser(name?: string): Promise<void>;
+  loadFromBrowser(name?: string): Promise<{ classes: string[] }>;
+  memory(): Promise<{ numTensors: number }>;
+  shadowRoot: ShadowRoot;
+}
+/** `window.graftTest`: the helpers fixtures/page.js gives the page. */
+export interface PageHelpers {
+  makeImage(kind: 'h' | 'v', seed: number): ImageData;
+  mount(attributes: Record<string, string>): Promise<TrainerHandle>;
+  addStripes(trainer: TrainerHandle, n: number, first?: number): Promise<void>;
+  predictStripes(
+    trainer: TrainerHandle,
+    n: number,
+    first?: number,
+  ): Promise<{ expected: string; label: string; probabilities: number[] }[]>;
+  duringFrames<T>(work: () => Promise<T>): Promise<{ result: T; frames: number; longest: number }>;
+  violations: string[];
+  writeZip(files: Record<string, Uint8Array>): Uint8Array<ArrayBuffer>;
+}
+declare global {
+  interface Window {
+    graftTest: PageHelpers;
+  }
+}
 
 /** The flags DEVELOPERS.md gives, plus WebGPU's software adapter and a fake camera. */
 export async function launchChromium(): Promise<Browser> {
@@ -24,6 +70,30 @@ export async function launchChromium(): Promise<Browser> {
       '--use-fake-ui-for-media-stream',
     ],
   });
+}
+
+/**
+ * A new page on the test page (fixtures/page.html), once its helpers and the element are defined.
+ * Console errors go to `sink.consoleErrors`; CSP violations to `sink.violations` when it closes.
+ */
+export async function openTestPage(
+  context: BrowserContext,
+  serverUrl: string,
+  sink: { consoleErrors: string[]; violations: string[] },
+): Promise<Page> {
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('favicon')) sink.consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => sink.consoleErrors.push(e.message));
+  const close = page.close.bind(page);
+  page.close = async (options) => {
+    sink.violations.push(...(await page.evaluate(() => window.graftTest.violations).catch(() => [])));
+    return close(options);
+  };
+  await page.goto(`${serverUrl}/test/page.html`);
+  await page.waitForFunction(() => 'graftTest' in window && customElements.get('graft-trainer'));
+  return page;
 }
 
 /** Saves a screenshot of the page under test-artifacts/. */
@@ -45,7 +115,7 @@ export function cliExportedModel(): { modelDir: string; predict: (files: string[
     if (result.status !== 0) throw new Error(`graft ${args.join(' ')} failed:\n${result.stderr}`);
     return result.stdout;
   };
-  const data = join(repoRoot, 'examples', 'fashion-b', 'train');
+  const data = join(fashionB, 'train');
   run([
     'train',
     data,

@@ -7,48 +7,18 @@ import { startDemoServer } from '../scripts/demo-server.mjs';
 import {
   type CliPrediction,
   cliExportedModel,
+  fashionB,
+  fashionImages,
   haveChromium,
   here,
   launchChromium,
+  openTestPage,
   packageRoot,
   recordRequests,
-  repoRoot,
+  type Server,
   screenshot,
+  type TrainerHandle,
 } from './helpers.js';
-
-type Server = { url: string; close(): Promise<void> };
-interface TrainerHandle {
-  ready: Promise<void>;
-  engineInfo: { backend: string; thread: string; notes: string[] };
-  errors: string[];
-  classes: string[];
-  train(o?: object): Promise<{ final: { accuracy: number } | null; stopReason: string; epochs: number }>;
-  predict(image: unknown): Promise<{ label: string; probabilities: number[] }>;
-  export(): Promise<Blob>;
-  load(source: unknown): Promise<{ classes: string[] }>;
-  saveToBrowser(name?: string): Promise<void>;
-  loadFromBrowser(name?: string): Promise<{ classes: string[] }>;
-  memory(): Promise<{ numTensors: number }>;
-  shadowRoot: ShadowRoot;
-}
-interface PageHelpers {
-  makeImage(kind: 'h' | 'v', seed: number): ImageData;
-  mount(attributes: Record<string, string>): Promise<TrainerHandle>;
-  addStripes(trainer: TrainerHandle, n: number, first?: number): Promise<void>;
-  predictStripes(
-    trainer: TrainerHandle,
-    n: number,
-    first?: number,
-  ): Promise<{ expected: string; label: string; probabilities: number[] }[]>;
-  duringFrames<T>(work: () => Promise<T>): Promise<{ result: T; frames: number; longest: number }>;
-  violations: string[];
-  writeZip(files: Record<string, Uint8Array>): Uint8Array<ArrayBuffer>;
-}
-declare global {
-  interface Window {
-    graftTest: PageHelpers;
-  }
-}
 
 const built = existsSync(join(packageRoot, 'dist', 'graft-trainer.js'));
 if (!built && process.env.CI) throw new Error('@graft/web is not built: turbo builds it before its tests');
@@ -68,8 +38,8 @@ describe.skipIf(!haveChromium || !built)('<graft-trainer> in Chromium', () => {
       mounts: {
         '/test/': join(here, 'fixtures'),
         '/models/trained/': cli.modelDir,
-        '/images/': join(repoRoot, 'examples', 'fashion-b', 'test'),
-        '/train-images/': join(repoRoot, 'examples', 'fashion-b', 'train'),
+        '/images/': join(fashionB, 'test'),
+        '/train-images/': join(fashionB, 'train'),
       },
     });
     browser = await launchChromium();
@@ -82,20 +52,8 @@ describe.skipIf(!haveChromium || !built)('<graft-trainer> in Chromium', () => {
     await server?.close();
   });
 
-  async function openPage(): Promise<Page> {
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().includes('favicon')) consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    const close = page.close.bind(page);
-    page.close = async (options) => {
-      violations.push(...(await page.evaluate(() => window.graftTest.violations).catch(() => [])));
-      return close(options);
-    };
-    await page.goto(`${server.url}/test/page.html`);
-    await page.waitForFunction(() => 'graftTest' in window && customElements.get('graft-trainer'));
-    return page;
+  function openPage(): Promise<Page> {
+    return openTestPage(context, server.url, { consoleErrors, violations });
   }
 
   for (const backend of ['webgpu', 'webgl', 'wasm'] as const) {
@@ -230,14 +188,9 @@ describe.skipIf(!haveChromium || !built)('<graft-trainer> in Chromium', () => {
   });
 
   it('loads a model made by `graft train` + `graft export` and predicts as `graft predict` does', async () => {
-    const classes = readdirSync(join(repoRoot, 'examples', 'fashion-b', 'test'));
-    const files = classes.map((c) => {
-      const first = readdirSync(join(repoRoot, 'examples', 'fashion-b', 'test', c)).sort()[0]!;
-      return `${c}/${first}`;
-    });
-    const expected: CliPrediction[] = cli.predict(
-      files.map((f) => join(repoRoot, 'examples', 'fashion-b', 'test', f)),
-    );
+    const classes = readdirSync(join(fashionB, 'test'));
+    const files = classes.map((c) => fashionImages('test', c)[0]!);
+    const expected: CliPrediction[] = cli.predict(files.map((f) => join(fashionB, 'test', f)));
     const page = await openPage();
     const got = await page.evaluate(async (paths) => {
       const t = window.graftTest;
@@ -290,12 +243,8 @@ describe.skipIf(!haveChromium || !built)('<graft-trainer> in Chromium', () => {
 
   it('learns sandal, sneaker and bag from 20 images each with its defaults: ≥ 90% on the 180 test images', async () => {
     const classes = ['sandal', 'sneaker', 'bag'];
-    const list = (dir: string, label: string) =>
-      readdirSync(join(repoRoot, 'examples', 'fashion-b', dir, label))
-        .sort()
-        .map((f) => `${label}/${f}`);
-    const train = Object.fromEntries(classes.map((c) => [c, list('train', c).slice(0, 20)]));
-    const test = classes.flatMap((c) => list('test', c));
+    const train = Object.fromEntries(classes.map((c) => [c, fashionImages('train', c).slice(0, 20)]));
+    const test = classes.flatMap((c) => fashionImages('test', c));
     const page = await openPage();
     const got = await page.evaluate(
       async ({ classes, train, test }) => {

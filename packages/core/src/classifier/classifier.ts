@@ -16,7 +16,7 @@ import type { Replica, ReplicaSetup, StepWorkers } from '../train/replica/types.
 import type { TrainingState } from '../train/state.js';
 import { DEFAULTS } from './defaults.js';
 import { type BackboneInfo, type ClassifierServices, type ClassifierStats, Learner } from './learner.js';
-import type { ClassifierOptions, FineTuneOptions, FitOptions, TrainingHistory } from './options.js';
+import type { FineTuneOptions, FitOptions, TrainingHistory } from './options.js';
 import { manifestOf, saveClassifier } from './save.js';
 
 /** One image's prediction. */

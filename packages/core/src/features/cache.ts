@@ -1,6 +1,6 @@
 /**
  * Where backbone features are kept between fits: an interface so that the CLI can keep them on
- * disk and the widget in IndexedDB; in memory by default.
+ * disk; in memory by default (the widget too, for the page's life).
  */
 export interface FeatureCache {
   get(key: string): Promise<Float32Array | undefined>;

@@ -1,7 +1,7 @@
 import type { LoadedBackbone, ModelSpec } from '@graft/zoo';
 import { preprocess, preprocessPixels } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
-import { toInputBatch, toInputPixels } from '../data/batch.js';
+import { toInputPixels } from '../data/batch.js';
 import type { RgbImage } from '../data/image.js';
 import {
   type AcceleratedRunner,

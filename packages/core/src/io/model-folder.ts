@@ -1,7 +1,7 @@
 import * as tfc from '@tensorflow/tfjs-core';
+import { MODEL_FILES } from './file-names.js';
 
-/** A model folder: `model.json`, `weights.bin`, and `graft.json` (the manifest, for people and tools). */
-export const MODEL_FILES = { json: 'model.json', weights: 'weights.bin', manifest: 'graft.json' } as const;
+export { MODEL_FILES };
 
 /** The files of a model folder, in memory: what the CLI writes to disk and the widget zips. */
 export interface ModelFolderFiles {

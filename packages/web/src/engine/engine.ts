@@ -1,16 +1,19 @@
 import {
   type Classifier,
   createClassifier,
-  InMemoryFeatureCache,
   type LabeledImage,
   loadClassifier,
+  type ProgressEvent,
+} from '@graft/core';
+import {
+  InMemoryFeatureCache,
   MODEL_FILES,
   modelFolderFiles,
   modelFolderLoadHandler,
-  type ProgressEvent,
-} from '@graft/core';
-import { browserPlatform, type LoadedBackbone, loadBackbone } from '@graft/zoo';
+} from '@graft/core/advanced';
+import { browserPlatform, CONVERTED_MANIFEST_FILE, type LoadedBackbone, loadBackbone } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
+import { strategyDefaults, WIDGET_DEFAULTS } from '../defaults.js';
 import type {
   Args,
   BackboneReady,
@@ -54,7 +57,10 @@ export class TrainerEngine implements Record<keyof EngineMethods, (args: never) 
   private readonly examples = new Map<string, Pixels[]>();
   private classifier: Classifier | null = null;
   private training: AbortController | null = null;
-  /** Features of examples already seen: retraining after adding a few images reuses the rest. */
+  /**
+   * Features of examples already seen, in memory for the engine's life (not persisted: a new page
+   * computes them again): retraining after adding a few images reuses the rest.
+   */
   private readonly featureCache = new InMemoryFeatureCache(50_000);
 
   constructor(
@@ -73,7 +79,7 @@ export class TrainerEngine implements Record<keyof EngineMethods, (args: never) 
     let manifest: { model?: unknown; inputShape?: unknown };
     try {
       const reader = await browserPlatform.openConverted(modelUrl, {});
-      manifest = JSON.parse(await reader.readText('graft-backbone.json'));
+      manifest = JSON.parse(await reader.readText(CONVERTED_MANIFEST_FILE));
     } catch (err) {
       throw new Error(
         `could not load the model from ${modelUrl}: ${err instanceof Error ? err.message : String(err)} (model-url must be a folder made by \`graft zoo export\`)`,
@@ -81,7 +87,7 @@ export class TrainerEngine implements Record<keyof EngineMethods, (args: never) 
     }
     if (typeof manifest.model !== 'string')
       throw new Error(
-        `${modelUrl}graft-backbone.json names no model: it is not a \`graft zoo export\` folder`,
+        `${modelUrl}${CONVERTED_MANIFEST_FILE} names no model: it is not a \`graft zoo export\` folder`,
       );
     const inputShape = Array.isArray(manifest.inputShape)
       ? (manifest.inputShape as [number, number, 3])
@@ -160,10 +166,11 @@ export class TrainerEngine implements Record<keyof EngineMethods, (args: never) 
       };
       this.emit({ type: 'train-progress', point: final });
     };
+    const defaults = strategyDefaults(options.strategy);
     const common = {
-      batchSize: options.batchSize ?? 16,
-      seed: options.seed ?? 0,
-      augment: options.augment ?? false,
+      batchSize: options.batchSize ?? defaults.batchSize,
+      seed: options.seed ?? WIDGET_DEFAULTS.common.seed,
+      augment: options.augment ?? WIDGET_DEFAULTS.common.augment,
       signal: controller.signal,
       onProgress,
       ...(options.validationSplit ? { validation: { split: options.validationSplit } } : {}),
@@ -173,11 +180,15 @@ export class TrainerEngine implements Record<keyof EngineMethods, (args: never) 
         options.strategy === 'fine-tune'
           ? await classifier.fineTune(data, {
               ...common,
-              headEpochs: 1,
-              epochs: options.epochs ?? 5,
-              lr: options.lr ?? 1e-4,
+              headEpochs: WIDGET_DEFAULTS.fineTune.headEpochs,
+              epochs: options.epochs ?? defaults.epochs,
+              lr: options.lr ?? defaults.lr,
             })
-          : await classifier.fit(data, { ...common, epochs: options.epochs ?? 50, lr: options.lr ?? 1e-3 });
+          : await classifier.fit(data, {
+              ...common,
+              epochs: options.epochs ?? defaults.epochs,
+              lr: options.lr ?? defaults.lr,
+            });
       return {
         classes: [...classes],
         examples: data.length,
