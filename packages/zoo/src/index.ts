@@ -47,6 +47,7 @@ export {
 export { CAFFE_MEAN_BGR, type PreprocessingMode, preprocess, preprocessPixels } from './preprocess.js';
 export { getModel, listModels, registerModel } from './registry.js';
 export type { BuildOptions, ModelSpec, PretrainedWeights, WeightFileSpec } from './spec.js';
+export { concatArrays, concatBytes, elementCount } from './util/arrays.js';
 export { ZOO_VERSION } from './version.js';
 export {
   CONVERTED_MANIFEST_FILE,

@@ -36,7 +36,7 @@ export interface Reference {
 export const reference = JSON.parse(readFileSync(fixture('reference-outputs.json'), 'utf8')) as Reference;
 
 /** Largest |a - b| / (1 + |b|) over two equally shaped nested arrays. */
-export function maxRelativeError(a: number[][], b: number[][]): number {
+export function maxScaledDifference(a: number[][], b: number[][]): number {
   let worst = 0;
   for (const [i, row] of a.entries()) {
     for (const [j, v] of row.entries()) {

@@ -1,4 +1,4 @@
-import { layersFeeding, sha256Hex } from '@graft/zoo';
+import { concatBytes, layersFeeding, sha256Hex } from '@graft/zoo';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 /** What a frozen backbone must compute: these layers' outputs, pooled or whole (NHWC). */
@@ -50,21 +50,13 @@ export async function weightsKeyFromIdentity(backboneId: string, weightsId: stri
 export async function weightsKeyOf(model: tfl.LayersModel, outputs: readonly string[]): Promise<string> {
   const needed = layersFeeding(model, outputs);
   const parts: Uint8Array[] = [];
-  let total = 0;
   for (const layer of model.layers) {
     if (!needed.has(layer.name)) continue;
     for (const w of layer.getWeights()) {
       const data = w.dataSync() as Float32Array;
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       parts.push(bytes);
-      total += bytes.length;
     }
   }
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return sha256Hex(all);
+  return sha256Hex(concatBytes(parts));
 }

@@ -1,3 +1,4 @@
+import { elementCount } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { gatherRows } from '../util/rows.js';
@@ -40,7 +41,7 @@ export function planFrozenPrefix(
   if (boundary.length === 0) return null;
   const shapes = outputShapesAt(model, inputSize);
   const boundaryShapes = boundary.map((l) => shapes.get(l.name)!.slice(1));
-  const bytesPerExample = boundaryShapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1) * 4, 0);
+  const bytesPerExample = boundaryShapes.reduce((n, s) => n + elementCount(s) * 4, 0);
   return bytesPerExample > 0 ? { suffix, boundary, boundaryShapes, bytesPerExample } : null;
 }
 
@@ -54,7 +55,7 @@ export function boundaryTensors(
   positions: readonly number[],
 ): tfc.Tensor[] {
   return plan.boundaryShapes.map((shape, i) => {
-    const size = shape.reduce((a, b) => a * b, 1);
+    const size = elementCount(shape);
     return tfc.tensor(gatherRows(rows[i]!, size, positions), [positions.length, ...shape], 'float32');
   });
 }
@@ -122,7 +123,7 @@ export class FrozenActivations {
     /** Bytes as float32 (what they take in memory, or would). */
     readonly bytes: number,
   ) {
-    this.sizes = plan.boundaryShapes.map((s) => s.reduce((a, b) => a * b, 1));
+    this.sizes = plan.boundaryShapes.map(elementCount);
     this.rowLength = this.sizes.reduce((a, b) => a + b, 0);
   }
 
@@ -137,7 +138,7 @@ export class FrozenActivations {
     produce: (start: number, count: number) => Promise<Float32Array[]>,
     chunk = 32,
   ): Promise<FrozenActivations> {
-    const sizes = plan.boundaryShapes.map((s) => s.reduce((a, b) => a * b, 1));
+    const sizes = plan.boundaryShapes.map(elementCount);
     const rowLength = sizes.reduce((a, b) => a + b, 0);
     const store = await createStore(examples, rowLength);
     try {

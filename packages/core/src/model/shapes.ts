@@ -1,4 +1,4 @@
-import { inboundLayerNames } from '@graft/zoo';
+import { elementCount, inboundLayerNames } from '@graft/zoo';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 /**
@@ -28,5 +28,5 @@ export function outputShapesAt(
 
 /** Elements of one example's output of `layer` (its shape without the batch dimension). */
 export function elementsPerExample(shape: readonly number[]): number {
-  return shape.slice(1).reduce((a, b) => a * b, 1);
+  return elementCount(shape.slice(1));
 }

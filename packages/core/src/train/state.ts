@@ -1,3 +1,4 @@
+import { concatArrays } from '@graft/zoo';
 import type { Phase } from './loop.js';
 import type { SavedTensor } from './optimizers.js';
 
@@ -38,12 +39,7 @@ export function encodeTrainingState(state: TrainingState): { json: string; data:
       return entry;
     }),
   );
-  const data = new Float32Array(offset);
-  let at = 0;
-  for (const p of parts) {
-    data.set(p, at);
-    at += p.length;
-  }
+  const data = concatArrays(parts, (n) => new Float32Array(n));
   return { json: JSON.stringify({ ...state, optimizers }, null, 2), data: new Uint8Array(data.buffer) };
 }
 

@@ -1,4 +1,5 @@
 import * as hdf5 from 'jsfive';
+import { elementCount } from '../util/arrays.js';
 
 /** One weight of one layer, as stored in a Keras HDF5 weight file. */
 export interface KerasWeight {
@@ -133,7 +134,7 @@ export function readKerasWeightFile(buffer: ArrayBuffer, fileName = 'weights.h5'
       }
       const shape = [...ds.shape];
       const raw = contiguousFloat32(ds) ?? (ds.value as ArrayLike<number>);
-      const expectedSize = shape.reduce((a, b) => a * b, 1);
+      const expectedSize = elementCount(shape);
       if (raw.length !== expectedSize) {
         throw new WeightFileError(
           `${fileName}: weight ${name} of layer ${layerName} has ${raw.length} values for shape [${shape.join(', ')}] (truncated file?)`,
@@ -174,7 +175,7 @@ export function contiguousFloat32(ds: hdf5.Dataset): Float32Array | null {
     );
     if (layoutClass !== 1) return null;
     const offset = Number(new DataView(objects.fh).getBigUint64(propertyOffset, true));
-    const count = ds.shape.reduce((a, b) => a * b, 1);
+    const count = elementCount(ds.shape);
     if (offset + count * 4 > objects.fh.byteLength) return null; // truncated: let jsfive report it
     return new Float32Array(objects.fh.slice(offset, offset + count * 4));
   } catch {

@@ -1,11 +1,10 @@
+import { concatBytes } from '../util/arrays.js';
 /** Just enough Protocol Buffers encoding to write an ONNX model (wire types 0 and 2). */
 export class ProtoWriter {
   private readonly chunks: Uint8Array[] = [];
-  private length = 0;
 
   private push(bytes: Uint8Array): void {
     this.chunks.push(bytes);
-    this.length += bytes.length;
   }
 
   private varint(value: number | bigint): void {
@@ -55,12 +54,6 @@ export class ProtoWriter {
   }
 
   finish(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const c of this.chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatBytes(this.chunks);
   }
 }
