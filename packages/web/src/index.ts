@@ -5,6 +5,7 @@
  */
 import { GraftTrainer } from './trainer-element.js';
 
+export { readZip, writeZip } from '@graft/core/advanced';
 export type { GraftTrainerEventMap } from './events.js';
 export { type ImageLike, toPixels } from './image.js';
 export type { ModelSource } from './model-files.js';
@@ -20,6 +21,5 @@ export type {
   WidgetTrainOptions,
 } from './protocol.js';
 export { GraftTrainer } from './trainer-element.js';
-export { readZip, writeZip } from './zip.js';
 
 if (!customElements.get('graft-trainer')) customElements.define('graft-trainer', GraftTrainer);

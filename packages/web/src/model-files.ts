@@ -1,9 +1,8 @@
-import { MODEL_FILES } from '@graft/core/advanced';
+import { MODEL_FILES, readZip, writeZip } from '@graft/core/advanced';
 import type { EngineClient } from './client.js';
 import { h } from './dom.js';
 import { message, type Reporter } from './events.js';
 import type { ModelFiles, ModelReady } from './protocol.js';
-import { readZip, writeZip } from './zip.js';
 
 /** core's file names come from a module without TF.js: the page's script stays free of it. */
 const MODEL_JSON = MODEL_FILES.json;

@@ -5,9 +5,9 @@ export function elementCount(shape: readonly number[]): number {
   return n;
 }
 
-/** The parts one after another in one new array (of the parts' own kind: bytes, floats). */
+/** The parts one after another in one new array, made by `create` (bytes, floats). */
 export function concatArrays<T extends Uint8Array | Float32Array>(
-  parts: readonly T[],
+  parts: readonly ArrayLike<number>[],
   create: (length: number) => T,
 ): T {
   const out = create(parts.reduce((n, p) => n + p.length, 0));

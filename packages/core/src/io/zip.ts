@@ -1,4 +1,9 @@
-/** Minimal ZIP: writes stored (uncompressed) archives; reads stored and deflated ones. */
+/**
+ * Minimal ZIP: writes stored (uncompressed) archives; reads stored and deflated ones. Model folders
+ * travel as one file this way (the widget's export and import); Blob and DecompressionStream exist
+ * in Node, browsers and workers alike.
+ */
+import { concatArrays } from '@graft/zoo';
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -60,13 +65,7 @@ export function writeZip(files: Record<string, Uint8Array>): Uint8Array<ArrayBuf
   ev.setUint32(12, centralSize, true);
   ev.setUint32(16, offset, true);
   const parts = [...locals, ...centrals, end];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatArrays(parts, (n) => new Uint8Array(n));
 }
 
 async function inflateRaw(data: Uint8Array): Promise<Uint8Array> {

@@ -1,6 +1,6 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32, readZip, writeZip } from '../src/zip.js';
+import { crc32, readZip, writeZip } from '../src/io/zip.js';
 
 describe('zip', () => {
   const files = {
