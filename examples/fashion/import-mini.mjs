@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { toInputBatch } from '@graft/core';
+import { toInputBatch } from '@graft/core/advanced';
 import {
   convertModel,
   getModel,

@@ -10,7 +10,7 @@
 //     batch 32, 20 epochs (tf.layers `fit`).
 import '@tensorflow/tfjs-backend-wasm';
 import { cpus } from 'node:os';
-import { fitLinearProbe, Random } from '@graft/core';
+import { fitLinearProbe, Random } from '@graft/core/advanced';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
