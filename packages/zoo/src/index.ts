@@ -45,7 +45,7 @@ export {
   verifyWeightFile,
 } from './platform/fetch-platform.js';
 export { CAFFE_MEAN_BGR, type PreprocessingMode, preprocess, preprocessPixels } from './preprocess.js';
-export { getModel, listModels, registerModel } from './registry.js';
+export { getModel, listModels, type ModelId, registerModel, type ShippedModelId } from './registry.js';
 export type { BuildOptions, ModelSpec, PretrainedWeights, WeightFileSpec } from './spec.js';
 export { concatArrays, concatBytes, elementCount } from './util/arrays.js';
 export { ZOO_VERSION } from './version.js';

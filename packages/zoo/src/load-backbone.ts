@@ -1,7 +1,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { backendReady } from './backend-ready.js';
 import { loadWeightsFromKerasH5 } from './h5/load-weights.js';
-import { getModel } from './registry.js';
+import { getModel, type ModelId } from './registry.js';
 import type { BuildOptions, ModelSpec, WeightFileSpec } from './spec.js';
 import { ZOO_VERSION } from './version.js';
 import {
@@ -102,7 +102,10 @@ export function createBackboneLoader(platform: BackbonePlatform) {
    * The first load of pretrained weights reads the Keras `.h5` file; where the platform has a cache,
    * a converted TF.js copy is stored (SHA-256 per shard) and used from then on.
    */
-  return async function loadBackbone(id: string, options: LoadBackboneOptions = {}): Promise<LoadedBackbone> {
+  return async function loadBackbone(
+    id: ModelId,
+    options: LoadBackboneOptions = {},
+  ): Promise<LoadedBackbone> {
     const spec = getModel(id);
     await backendReady();
     const includeTop = options.includeTop ?? false;
@@ -220,7 +223,7 @@ function looksLikeLocation(s: string): boolean {
  * (`modelUrl`, random weights, a URL, a user file without `platform`).
  */
 export async function expectedWeightsId(
-  id: string,
+  id: ModelId,
   options: Pick<LoadBackboneOptions, 'weights' | 'includeTop' | 'modelUrl'> = {},
   platform?: Pick<BackbonePlatform, 'readUserFile'>,
 ): Promise<string | null> {

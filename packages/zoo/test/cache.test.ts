@@ -157,6 +157,30 @@ describe('downloads into the cache', () => {
     }
   });
 
+  it('refuses at once a file whose Content-Length is not the known size, naming both sizes', async () => {
+    const { spec, file, path } = serveModel('ok', bytes.subarray(0, bytes.byteLength - 1000));
+    await expect(ensureWeightFile(spec, file, fast)).rejects.toThrow(
+      `is ${bytes.byteLength - 1000} bytes, but resnet50_w64_notop.h5 is ${bytes.byteLength} bytes: not the weight file`,
+    );
+    expect(requestsFor(path)).toHaveLength(1); // the wrong file, not a network fault: not retried
+    expect(existsSync(weightFilePath(spec, file))).toBe(false);
+    expectCleanCache(spec, file);
+  });
+
+  it('names the URL of a network error once, not once per attempt and URL', async () => {
+    const { spec, file } = serveModel('ok');
+    const unreachable = 'http://127.0.0.1:9/nothing-listens-here.h5';
+    const err = await ensureWeightFile(
+      spec,
+      { ...file, urls: [unreachable] },
+      { ...fast, attempts: 2 },
+    ).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    const message = (err as Error).message;
+    expect(message).toContain(`GET ${unreachable}: fetch failed (gave up after 2 attempts)`);
+    expect(message.split('gave up').length - 1).toBe(1);
+  });
+
   it('retries HTTP 5xx with back-off', async () => {
     const { spec, file, path } = serveModel('fail-5xx-twice');
     await ensureWeightFile(spec, file, fast);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodePredictions } from '../src/decode-predictions.js';
 import { IMAGENET_LABELS } from '../src/imagenet-labels.js';
 import { type PreprocessingMode, preprocess, preprocessPixels } from '../src/preprocess.js';
-import { getModel, listModels } from '../src/registry.js';
+import { getModel, listModels, type ShippedModelId } from '../src/registry.js';
 import { sha256Hex } from '../src/weights/digest.js';
 import { Md5, md5Hex } from '../src/weights/md5.js';
 import { fixtureBytes } from './helpers.js';
@@ -119,6 +119,16 @@ describe('registry', () => {
       'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5',
     );
     expect(listModels().map((m) => m.id)).toContain('resnet50');
+  });
+
+  it('names every shipped model in the ModelId union, so a typo shows in the editor', () => {
+    // each literal must be a shipped id (and every shipped id listed): the union is written by hand
+    const shipped: ShippedModelId[] = ['resnet50', 'resnet50-mini-fashion'];
+    expect(
+      listModels()
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([...shipped].sort());
   });
 
   it('names the known models when asked for an unknown one', () => {

@@ -131,7 +131,11 @@ async function downloadFromUrl(
       return;
     } catch (err) {
       if (options.signal?.aborted) throw err;
-      const e = err instanceof Error ? err : new Error(String(err));
+      // a network error (`fetch failed`) does not say where it went: name the URL once
+      const e =
+        err instanceof DownloadError
+          ? err
+          : new Error(`GET ${url}: ${err instanceof Error ? err.message : String(err)}`);
       const retryable = e instanceof DownloadError ? e.retryable : true; // network errors
       lastError = e;
       if (!retryable) throw e;
@@ -195,6 +199,19 @@ async function transfer(
       await response.body.cancel();
       throw new DownloadError(
         `${url} answered with a web page (${type}), not the weight file: check the URL or the mirror`,
+        false,
+      );
+    }
+    // a known size that disagrees with the file's: another file under the official name, not a fault
+    const length = Number(response.headers.get('content-length') ?? Number.NaN);
+    const wanted = expected.bytes - (append ? have : 0);
+    if (Number.isFinite(length) && length !== wanted && !response.headers.get('content-encoding')) {
+      await response.body.cancel();
+      if (!append) await rm(part, { force: true });
+      throw new DownloadError(
+        append
+          ? `${url} offered ${length} bytes from byte ${have}, but ${expected.fileName} has ${expected.bytes} (${wanted} left): not the weight file`
+          : `${url} is ${length} bytes, but ${expected.fileName} is ${expected.bytes} bytes: not the weight file (check the URL or the mirror)`,
         false,
       );
     }
