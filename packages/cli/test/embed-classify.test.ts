@@ -7,12 +7,11 @@ import { buildResNet50, loadWeightsFromKerasH5 } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../src/images/decode.js';
-import { bin, graft, plugin, tempDir, writeImage, zooFixtures } from './helpers.js';
+import { bin, graft, plugin, tempDir, w16, writeImage, zooFixtures } from './helpers.js';
 
 let dir: string;
 let red: string;
 let blue: string;
-const w16 = join(zooFixtures, 'resnet50_w16_notop.h5');
 
 beforeAll(async () => {
   dir = tempDir();

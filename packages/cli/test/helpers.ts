@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +16,8 @@ export const zooFixtures = join(
   'test',
   'fixtures',
 );
+/** The thin16 test model's "pretrained" weights (the zoo's ResNet50 / 16 fixture). */
+export const w16 = join(zooFixtures, 'resnet50_w16_notop.h5');
 
 export interface RunResult {
   status: number | null;
@@ -23,13 +25,18 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the built `graft` as a user would, with the thin test models registered by plugin. */
+/** Starts the built `graft` as a user would, with the thin test models registered by plugin. */
+export function spawnGraft(args: string[], env: Record<string, string | undefined> = {}) {
+  return spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, GRAFT_PLUGINS: plugin, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs the built `graft` to its end. */
 export function graft(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, GRAFT_PLUGINS: plugin, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnGraft(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -44,6 +51,16 @@ export function graft(args: string[], env: Record<string, string | undefined> = 
 
 export const tempDir = (prefix = 'graft-cli-') => mkdtempSync(join(tmpdir(), prefix));
 
+/** A JSON file, parsed. */
+export const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+/** A JSON Lines file (metrics.jsonl), parsed line by line. */
+export const readJsonLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
 /** Writes a solid-colour image with a little deterministic noise. */
 export async function writeImage(
   path: string,
@@ -57,6 +74,24 @@ export async function writeImage(
   const img = sharp(data, { raw: { width: size, height: size, channels: 3 } });
   await (format === 'png' ? img.png() : img.jpeg()).toFile(path);
   return path;
+}
+
+/** One folder per class of `count` 32×32 images of its colour, `0.png`…, each shaded by `shade(i)`. */
+export async function writeClassFolders(
+  root: string,
+  colours: Record<string, [number, number, number]>,
+  count: number,
+  shade: (i: number) => number,
+) {
+  for (const [label, rgb] of Object.entries(colours)) {
+    mkdirSync(join(root, label), { recursive: true });
+    for (let i = 0; i < count; i++)
+      await writeImage(
+        join(root, label, `${i}.png`),
+        rgb.map((v) => v + shade(i)) as [number, number, number],
+        32,
+      );
+  }
 }
 
 /** A plain static file server over a folder, counting requests per path. */

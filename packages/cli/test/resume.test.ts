@@ -1,25 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bin, graft, plugin, tempDir, writeImage, zooFixtures } from './helpers.js';
+import { graft, readJson, readJsonLines, spawnGraft, tempDir, w16, writeClassFolders } from './helpers.js';
 
-const w16 = join(zooFixtures, 'resnet50_w16_notop.h5');
-
-async function dataset(root: string) {
-  for (const [label, rgb] of Object.entries({ red: [220, 40, 40], blue: [40, 60, 220] } as Record<
-    string,
-    [number, number, number]
-  >)) {
-    mkdirSync(join(root, label), { recursive: true });
-    for (let i = 0; i < 10; i++)
-      await writeImage(
-        join(root, label, `${i}.png`),
-        rgb.map((v) => v + i * 3) as [number, number, number],
-        32,
-      );
-  }
-}
+const dataset = (root: string) =>
+  writeClassFolders(root, { red: [220, 40, 40], blue: [40, 60, 220] }, 10, (i) => i * 3);
 
 /** Runs graft train with --json and sends Ctrl-C once `when` sees an event. */
 function trainAndInterrupt(
@@ -28,9 +13,7 @@ function trainAndInterrupt(
   when: (event: { type: string; phase?: string; epoch?: number }) => boolean,
 ) {
   return new Promise<{ status: number | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, GRAFT_PLUGINS: plugin, ...env },
-    });
+    const child = spawnGraft(args, env);
     let buffer = '';
     let stderr = '';
     let sent = false;
@@ -102,7 +85,7 @@ describe('Ctrl-C and --resume', () => {
     expect(stopped.status).toBe(130);
     expect(stopped.stderr).toContain('graft: interrupted — finishing the current batch');
     expect(stopped.stderr).toContain(`graft: continue with: graft train ${data} --out ${broken} --resume`);
-    const config = JSON.parse(readFileSync(join(broken, 'config.json'), 'utf8'));
+    const config = readJson(join(broken, 'config.json'));
     expect(config.interruptedAt).toBeDefined();
     const early = await graft(['predict', broken, data], env);
     expect(early.status).toBe(1);
@@ -116,13 +99,7 @@ describe('Ctrl-C and --resume', () => {
     expect(readFileSync(join(broken, 'model', 'weights.bin'))).toEqual(
       readFileSync(join(whole, 'model', 'weights.bin')),
     );
-    const epochs = readFileSync(join(broken, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => {
-        const m = JSON.parse(l);
-        return `${m.phase}:${m.epoch}`;
-      });
+    const epochs = readJsonLines(join(broken, 'metrics.jsonl')).map((m) => `${m.phase}:${m.epoch}`);
     expect(epochs).toEqual(['head:1', 'head:2', 'fine-tune:1', 'fine-tune:2', 'fine-tune:3', 'fine-tune:4']);
   });
 

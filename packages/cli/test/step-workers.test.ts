@@ -1,12 +1,11 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createClassifier, type LabeledImage } from '@graft/core';
 import { buildResNet50, getModel, loadWeightsFromKerasH5 } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStepWorkers as create } from '../src/runtime/step-workers.js';
-import { zooFixtures } from './helpers.js';
+import { w16 } from './helpers.js';
 
 /** Workers running the built worker script (a thread cannot run the TypeScript source). */
 const createStepWorkers = (count: number) =>
@@ -14,7 +13,7 @@ const createStepWorkers = (count: number) =>
 
 function thinBackbone() {
   const model = buildResNet50({ widthDivisor: 16, inputShape: [32, 32, 3] });
-  loadWeightsFromKerasH5(model, new Uint8Array(readFileSync(join(zooFixtures, 'resnet50_w16_notop.h5'))));
+  loadWeightsFromKerasH5(model, new Uint8Array(readFileSync(w16)));
   return { model, spec: { ...getModel('resnet50'), inputSize: [32, 32] as [number, number] } };
 }
 

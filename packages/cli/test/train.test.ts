@@ -3,9 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { graft, tempDir, writeImage, zooFixtures } from './helpers.js';
+import { graft, readJson, readJsonLines, tempDir, w16, writeClassFolders, writeImage } from './helpers.js';
 
-const w16 = join(zooFixtures, 'resnet50_w16_notop.h5');
 const COLOURS: Record<string, [number, number, number]> = {
   red: [220, 40, 40],
   green: [40, 200, 60],
@@ -26,15 +25,7 @@ const BASE = [
 
 /** A class-folder data set of noisy solid colours, with the oddities users' folders have. */
 async function makeDataset(root: string, perClass = 8) {
-  for (const [label, rgb] of Object.entries(COLOURS)) {
-    mkdirSync(join(root, label), { recursive: true });
-    for (let i = 0; i < perClass; i++)
-      await writeImage(
-        join(root, label, `${i}.png`),
-        rgb.map((v) => v + ((i * 13) % 20)) as [number, number, number],
-        32,
-      );
-  }
+  await writeClassFolders(root, COLOURS, perClass, (i) => (i * 13) % 20);
   await writeImage(join(root, 'red', 'café ☕.jpg'), [230, 30, 30], 40, 'jpeg'); // unicode name, other size, JPEG
   const gray = Buffer.alloc(32 * 32, 90);
   await sharp(gray, { raw: { width: 32, height: 32, channels: 1 } })
@@ -80,7 +71,7 @@ describe('graft train', () => {
     expect(r.stderr).toMatch(/feature-extraction head solved \(L2 [\d.e+-]+\): loss/);
     expect(r.stdout).toContain(`run folder: ${out}`);
 
-    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    const config = readJson(join(out, 'config.json'));
     expect(config).toMatchObject({
       strategy: 'feature-extraction',
       model: 'thin16',
@@ -93,7 +84,7 @@ describe('graft train', () => {
     });
     expect(config.versions.tfjs).toBe('4.22.0');
 
-    const dataJson = JSON.parse(readFileSync(join(out, 'data.json'), 'utf8'));
+    const dataJson = readJson(join(out, 'data.json'));
     expect(dataJson.files).toHaveLength(27);
     expect(dataJson.files.every((f: { sha256: string }) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
     const validation = dataJson.files.filter((f: { split: string }) => f.split === 'validation');
@@ -110,10 +101,7 @@ describe('graft train', () => {
     expect(reasons['red/readme.txt']).toBe('not an image file name');
     expect(reasons['red/loop']).toMatch(/link loop/);
 
-    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const metrics = readJsonLines(join(out, 'metrics.jsonl'));
     expect(metrics).toHaveLength(1);
     expect(metrics[0]).toMatchObject({ phase: 'feature-extraction', epoch: 1 });
     expect(typeof metrics[0].l2).toBe('number');
@@ -169,11 +157,7 @@ describe('graft train', () => {
     ).toBe(0);
     const exported = join(tempDir(), 'exported');
     expect((await graft(['export', out, '--out', exported])).status).toBe(0);
-    expect(JSON.parse(readFileSync(join(exported, 'graft.json'), 'utf8')).labels).toEqual([
-      'blue',
-      'green',
-      'red',
-    ]);
+    expect(readJson(join(exported, 'graft.json')).labels).toEqual(['blue', 'green', 'red']);
     const evaluation = await graft(['evaluate', out, data, '--json', '--backend', 'cpu']);
     const report = JSON.parse(evaluation.stdout);
     const predicted = await graft(['predict', exported, data, '--json', '--backend', 'cpu']);
@@ -231,12 +215,9 @@ describe('graft train', () => {
     expect(r.stderr).toMatch(
       /graft: frozen-layer outputs computed once and kept in memory \(\d+ MB as float32\)/,
     );
-    const phases = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l).phase);
+    const phases = readJsonLines(join(out, 'metrics.jsonl')).map((m) => m.phase);
     expect(phases).toEqual(['head', 'fine-tune']);
-    expect(JSON.parse(readFileSync(join(out, 'model', 'graft.json'), 'utf8'))).toMatchObject({
+    expect(readJson(join(out, 'model', 'graft.json'))).toMatchObject({
       strategy: 'fine-tune',
       freeze: 143,
     }); // model.layers[142] is conv4_block6_out, as in Keras;

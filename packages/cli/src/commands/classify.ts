@@ -1,4 +1,4 @@
-import { toInputBatch } from '@graft/core';
+import { toInputBatch } from '@graft/core/advanced';
 import { decodePredictions, loadBackbone, preprocess } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';

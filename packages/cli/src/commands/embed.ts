@@ -1,4 +1,5 @@
-import { createFeatureExtractor, type ImageEmbedder, openCachedFeatureExtractor } from '@graft/core';
+import { createFeatureExtractor } from '@graft/core';
+import { type ImageEmbedder, openCachedFeatureExtractor } from '@graft/core/advanced';
 import { expectedWeightsId, getModel, loadBackbone, nodePlatform } from '@graft/zoo';
 import type { Command } from 'commander';
 import { imageSize, positiveInt } from '../errors.js';

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadClassifier } from '@graft/core';
+import { DEFAULTS, loadClassifier } from '@graft/core';
 import * as tfc from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { loadDataset } from '../data/load-dataset.js';
@@ -24,7 +24,7 @@ export function registerModelCommands(program: Command): void {
   program
     .command('predict <run-or-model> <images...>')
     .description('classify images (files or folders) with a trained model')
-    .option('--top <k>', 'classes per image', positiveInt('--top'), 3)
+    .option('--top <k>', 'classes per image', positiveInt('--top'), DEFAULTS.predict.topK)
     .option('--json', 'one JSON array on stdout')
     .option('--csv', 'CSV on stdout: file,label,probability')
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
@@ -132,7 +132,7 @@ export function registerModelCommands(program: Command): void {
   program
     .command('export <run-or-model>')
     .description(
-      'write a self-contained model folder (model.json + weights + graft.json) for @graft/web or tf.loadLayersModel',
+      `write a self-contained model folder (${MODEL_FILES.json} + weights + ${MODEL_FILES.manifest}) for @graft/web or tf.loadLayersModel`,
     )
     .requiredOption('--out <dir>', 'folder to write')
     .option('--quantize <dtype>', 'float16 (half the size) or uint8 (a quarter)', (v) => {

@@ -6,6 +6,7 @@ import {
   importWeightFile,
   listModels,
   listWeightFiles,
+  MODEL_JSON_FILE,
   removeCachedModel,
   verifyCache,
 } from '@graft/zoo';
@@ -125,7 +126,7 @@ export function registerZooCommands(program: Command): void {
 
   zoo
     .command('export <model>')
-    .description('write a model as a TF.js layers folder (model.json + shards) for a web app')
+    .description(`write a model as a TF.js layers folder (${MODEL_JSON_FILE} + shards) for a web app`)
     .requiredOption('--out <dir>', 'folder to write')
     .option('--top', 'keep the ImageNet classifier')
     .option(

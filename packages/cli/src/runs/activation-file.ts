@@ -1,7 +1,7 @@
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ActivationStoreFactory, fromFloat16, toFloat16 } from '@graft/core';
+import { type ActivationStoreFactory, fromFloat16, toFloat16 } from '@graft/core/advanced';
 
 /**
  * Frozen-prefix activations too large for memory, as float16 in a temporary file (half the bytes;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FeatureCache } from '@graft/core';
+import type { FeatureCache } from '@graft/core/advanced';
 import { writeFileAtomic } from './atomic.js';
 
 /**

@@ -1,6 +1,8 @@
 import { link, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ClassifierManifest, MODEL_FILES, modelFolderFiles, modelFolderLoadHandler } from '@graft/core';
+import type { ClassifierManifest } from '@graft/core';
+import { MODEL_FILES, modelFolderFiles, modelFolderLoadHandler } from '@graft/core/advanced';
+import { elementCount } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import { replaceFolderAtomic } from './atomic.js';
 
@@ -20,7 +22,7 @@ export const BACKBONE_WEIGHTS_FILE = 'backbone.bin';
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
 
 function byteSize(spec: tfc.io.WeightsManifestEntry): number {
-  return spec.shape.reduce((a, b) => a * b, 1) * (BYTES_PER_ELEMENT[spec.dtype] ?? 4);
+  return elementCount(spec.shape) * (BYTES_PER_ELEMENT[spec.dtype] ?? 4);
 }
 
 /** Puts the backbone's weights into `temp`: a hard link to the file written before when they are the same buffer. */

@@ -1,4 +1,5 @@
-import { toFloat16 } from '@graft/core';
+import { toFloat16 } from '@graft/core/advanced';
+import { concatBytes, elementCount } from '@graft/zoo';
 import type * as tfc from '@tensorflow/tfjs-core';
 
 /** Weight quantisation for export, in the layout tfjs's `decodeWeights` reads. */
@@ -18,7 +19,7 @@ export function quantizeWeights(
   const out: tfc.io.WeightsManifestEntry[] = [];
   let offset = 0;
   for (const spec of specs) {
-    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const size = elementCount(spec.shape);
     if (spec.dtype !== 'float32' || spec.quantization) {
       const bytes = spec.dtype === 'float32' || spec.dtype === 'int32' ? 4 : 1;
       parts.push(new Uint8Array(data, offset, size * bytes));
@@ -46,12 +47,5 @@ export function quantizeWeights(
       out.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
     }
   }
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const joined = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    joined.set(p, at);
-    at += p.byteLength;
-  }
-  return { specs: out, data: joined };
+  return { specs: out, data: concatBytes(parts) };
 }

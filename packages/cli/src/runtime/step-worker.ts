@@ -2,7 +2,7 @@
 // wasm backend, computing the parts of each step it is sent.
 import { parentPort } from 'node:worker_threads';
 import '@tensorflow/tfjs-backend-wasm';
-import { createReplica, type Replica, type ReplicaPart, type ReplicaSetup } from '@graft/core';
+import { createReplica, type Replica, type ReplicaPart, type ReplicaSetup } from '@graft/core/replica';
 import * as tfc from '@tensorflow/tfjs-core';
 
 type Message = { id: number } & (

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { ReplicaGradients, ReplicaPart, ReplicaSetup, StepWorkers } from '@graft/core';
+import type { ReplicaGradients, ReplicaPart, ReplicaSetup, StepWorkers } from '@graft/core/replica';
 
 type Request =
   | { type: 'start'; setup: ReplicaSetup }

@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Classifier, checkpoint, type EpochLog, type TrainingState } from '@graft/core';
+import { decodeTrainingState, encodeTrainingState } from '@graft/core/advanced';
+import { writeFileAtomic } from '../../runs/atomic.js';
+import { type BackboneFileReuse, folderSaveHandler } from '../../runs/model-files.js';
+import { RUN_FILES, type RunFolder } from '../../runs/run-folder.js';
+
+/** The training-state files kept with each `latest` checkpoint. */
+const STATE_FILES = { json: 'training-state.json', data: 'training-state.bin' } as const;
+
+/** The folder of a run's checkpoint (`latest`: with the training state; `best`: by the monitored loss). */
+export function checkpointDir(run: RunFolder, which: 'latest' | 'best'): string {
+  return run.path(`${RUN_FILES.checkpoints}/${which}`);
+}
+
+/** The training state of the run's latest checkpoint, where --resume continues from. */
+export async function readLatestState(run: RunFolder): Promise<TrainingState> {
+  const latest = checkpointDir(run, 'latest');
+  try {
+    return decodeTrainingState(
+      await readFile(join(latest, STATE_FILES.json), 'utf8'),
+      new Uint8Array(await readFile(join(latest, STATE_FILES.data))),
+      join(latest, STATE_FILES.json),
+    );
+  } catch (err) {
+    throw new Error(
+      `cannot resume ${run.dir}: no usable checkpoint in ${latest} (${(err as Error).message})`,
+    );
+  }
+}
+
+/** Epochs logged after the checkpoint was written are done again: drops their lines from metrics.jsonl. */
+export async function dropRedoneEpochs(run: RunFolder, resume: TrainingState): Promise<void> {
+  const kept = (await run.readMetrics<{ phase: string; epoch: number }>()).filter((m) => {
+    const phaseIndex =
+      resume.phase === 'fine-tune' && m.phase === 'head'
+        ? 0
+        : m.phase === resume.phase
+          ? resume.phaseIndex
+          : -1;
+    return phaseIndex < resume.phaseIndex || (phaseIndex === resume.phaseIndex && m.epoch <= resume.epoch);
+  });
+  await writeFileAtomic(run.path(RUN_FILES.metrics), kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
+}
+
+/**
+ * The training callbacks of a run: each epoch's log appended to metrics.jsonl (and to `epochs`),
+ * the `latest` checkpoint with the training state after every epoch, and the `best` one.
+ */
+export function runCallbacks(
+  run: RunFolder,
+  clf: Classifier,
+  monitor: 'val_loss' | 'loss',
+  epochs: EpochLog[],
+) {
+  // checkpoints share one backbone.bin while the backbone does not train (feature extraction)
+  const backboneFiles: BackboneFileReuse = {};
+  return [
+    {
+      onEpochEnd: async (log: EpochLog) => {
+        epochs.push(log);
+        await run.appendMetrics(log);
+      },
+    },
+    checkpoint({
+      // the model and the training state in one atomic folder: --resume continues from here
+      save: async () => {
+        const state = encodeTrainingState(await clf.trainingState());
+        await clf.save(
+          folderSaveHandler(
+            checkpointDir(run, 'latest'),
+            clf.manifest(),
+            { [STATE_FILES.json]: state.json, [STATE_FILES.data]: state.data },
+            backboneFiles,
+          ),
+        );
+      },
+    }),
+    checkpoint({
+      save: () => clf.save(folderSaveHandler(checkpointDir(run, 'best'), clf.manifest(), {}, backboneFiles)),
+      monitor,
+    }),
+  ];
+}

@@ -1,0 +1,250 @@
+import { join } from 'node:path';
+import {
+  type Classifier,
+  createClassifier,
+  type EpochLog,
+  loadClassifier,
+  type TrainingHistory,
+} from '@graft/core';
+import { getModel, graftHome, loadBackbone, type ModelSpec } from '@graft/zoo';
+import { loadDataset } from '../../data/load-dataset.js';
+import { DatasetError, type ScannedDataset, scanDataset } from '../../data/scan.js';
+import { UsageError } from '../../errors.js';
+import { writeReport } from '../../report/write-report.js';
+import { fileActivationStore } from '../../runs/activation-file.js';
+import { DiskFeatureCache } from '../../runs/disk-feature-cache.js';
+import { folderLoadHandler, folderSaveHandler } from '../../runs/model-files.js';
+import { defaultRunDir, RUN_FILES, RunFolder } from '../../runs/run-folder.js';
+import { startEngine, startRuntime } from '../../runtime/context.js';
+import { createStepWorkers } from '../../runtime/step-workers.js';
+import { createProgressBar } from '../../ui/progress.js';
+import { createTrainingReporter } from '../../ui/training-progress.js';
+import { checkpointDir, dropRedoneEpochs, readLatestState, runCallbacks } from './checkpoints.js';
+import { checkFlags, stepWorkerCount, type TrainFlags } from './flags.js';
+import { describeTraining, printSummary, type RunData, writeDataJson } from './results.js';
+import { type RunConfig, runConfigOf } from './run-config.js';
+
+/** What is known before the run folder is written: the backbone, the data, the runtime. */
+interface RunSetup {
+  spec: ModelSpec;
+  inputSize: [number, number];
+  data: RunData;
+  active: Awaited<ReturnType<typeof startRuntime>>;
+  engine: Awaited<ReturnType<typeof startEngine>>;
+  requestedWorkers: number;
+  /** Training images per class, in `data.classes` order. */
+  perClass: number[];
+  validates: boolean;
+  /** The config of the run this one resumes (--resume). */
+  resumed: RunConfig | undefined;
+  say: (line: string) => void;
+}
+
+/** `graft train`: everything that can be wrong is found before any compute, then the run. */
+export async function train(dataPath: string, flags: TrainFlags, resumed?: RunConfig): Promise<void> {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  checkFlags(flags);
+  const requestedWorkers = stepWorkerCount(flags.workers ?? 'auto');
+  const spec = getModel(flags.model);
+  const inputSize = flags.imageSize ?? ([spec.inputSize[0], spec.inputSize[1]] as [number, number]);
+
+  // Everything that can be wrong with the data is found before any compute.
+  const scanned = await scanDataset(dataPath);
+  if (scanned.classes.length < 2) {
+    throw new DatasetError(
+      `${dataPath} has only one class (${scanned.classes.join(', ')}): a classifier needs at least two`,
+    );
+  }
+  const scannedVal = flags.val ? await scanDataset(flags.val) : null;
+  if (scannedVal) {
+    const unknown = scannedVal.classes.filter((c) => !scanned.classes.includes(c));
+    if (unknown.length > 0)
+      throw new DatasetError(`${flags.val} has classes the training data lacks: ${unknown.join(', ')}`);
+  }
+  const active = await startRuntime(flags.backend, true); // the summary below names the backend
+  const engine = await startEngine(flags.engine, active, true);
+  const warn = (m: string) => say(`graft: warning: ${m}`);
+  const load = (s: ScannedDataset) =>
+    loadDataset(s, { strict: flags.strict, warn, pixelLimit: flags.maxPixels });
+  const trainSet = await load(scanned);
+  const valSet = scannedVal ? await load(scannedVal) : null;
+
+  // a class needs two images for the split to hold one out: with one each there is no validation
+  const perClass = scanned.classes.map((c) => trainSet.images.filter((i) => i.label === c).length);
+  const validates = valSet ? valSet.images.length > 0 : perClass.some((n) => n >= 2);
+  if (!validates && flags.earlyStop) {
+    throw new UsageError(
+      '--early-stop watches val_loss, but there are no validation images (one image per class): add images or pass --val <data>',
+    );
+  }
+  const run = await RunFolder.create(flags.out ?? defaultRunDir(), {
+    resume: flags.resume,
+    overwrite: flags.overwrite,
+  });
+  try {
+    await trainInto(run, flags, {
+      spec,
+      inputSize,
+      data: { path: dataPath, classes: scanned.classes, trainSet, valSet, valPath: flags.val },
+      active,
+      engine,
+      requestedWorkers,
+      perClass,
+      validates,
+      resumed,
+      say,
+    });
+  } finally {
+    await run.release();
+  }
+}
+
+async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Promise<void> {
+  const { spec, data, active, engine, perClass, validates, say } = setup;
+  const { trainSet, valSet } = data;
+  if (!validates) {
+    say(
+      'graft: note: one image per class leaves none for validation: the best checkpoint follows the training loss',
+    );
+  }
+  let clf: Classifier;
+  let weightsInfo: { source: string; id: string };
+  const resume = flags.resume ? await readLatestState(run) : undefined;
+  if (resume) {
+    clf = await loadClassifier(folderLoadHandler(checkpointDir(run, 'latest')));
+    weightsInfo = clf.info.weights;
+    say(`graft: resuming ${run.dir} from ${resume.phase} epoch ${resume.epoch}`);
+  } else {
+    const bar = createProgressBar(`downloading ${spec.id} weights`);
+    const backbone = await loadBackbone(spec.id, {
+      weights: flags.weights,
+      onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
+    });
+    bar.done();
+    weightsInfo = backbone.weights;
+    clf = createClassifier({
+      backbone,
+      classes: data.classes,
+      inputSize: setup.inputSize,
+      head: { dropout: flags.dropout },
+      seed: flags.seed,
+    });
+  }
+  clf.featureCache = new DiskFeatureCache(join(graftHome(), 'features'));
+  clf.accelerator = engine.accelerator;
+  clf.activationStore = fileActivationStore(); // fine-tuning sets whose frozen activations exceed 1 GB
+
+  const counts = data.classes.map((c, i) => `${c} ${perClass[i]}`).join(', ');
+  say(
+    `graft: backend ${active.choice}; frozen backbone on ${engine.description}; model ${spec.id} (${spec.title}); weights ${weightsInfo.source}`,
+  );
+  say(
+    `graft: ${trainSet.images.length} images in ${data.classes.length} classes (${counts})${valSet ? `; validation ${valSet.images.length} images from ${flags.val}` : ''}; ${trainSet.skipped.length} skipped`,
+  );
+  say(`graft: run folder ${run.dir}`);
+
+  const fineTune = flags.strategy === 'fine-tune';
+  const config = runConfigOf(data.path, flags, {
+    spec,
+    weights: weightsInfo,
+    classes: data.classes,
+    imageSize: setup.inputSize,
+    backend: active.choice,
+    engine: engine.engine,
+    resumed: resume ? setup.resumed : undefined,
+  });
+  if (resume) await dropRedoneEpochs(run, resume);
+  await run.writeJson(RUN_FILES.config, config);
+
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    say('\ngraft: interrupted — finishing the current batch (Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+
+  const reporter = createTrainingReporter({ json: flags.json ?? false, tty: process.stderr.isTTY === true });
+  const epochs: EpochLog[] = [];
+  const common = {
+    batchSize: config.batchSize,
+    optimizer: config.optimizer,
+    schedule: config.schedule,
+    validation: 'split' in config.validation ? { split: config.validation.split } : valSet!.images,
+    seed: config.seed,
+    augment: config.augment,
+    classWeights: config.classWeights,
+    earlyStopping: config.earlyStop
+      ? { patience: config.earlyStop, monitor: 'val_loss' as const }
+      : undefined,
+    callbacks: runCallbacks(run, clf, validates ? 'val_loss' : 'loss', epochs),
+    onProgress: reporter,
+    signal: controller.signal,
+    resume,
+  };
+  const started = Date.now();
+  let history: TrainingHistory;
+  // tfjs runs one thread on wasm in Node: the other cores fine-tune in worker threads
+  const workerCount = fineTune && active.choice === 'wasm' && !config.augment ? setup.requestedWorkers : 0;
+  const stepWorkers = workerCount > 0 ? createStepWorkers(workerCount) : null;
+  clf.stepWorkers = stepWorkers;
+  try {
+    const probe = config.l2 !== undefined ? { l2: config.l2 } : undefined;
+    history = fineTune
+      ? await clf.fineTune(trainSet.images, {
+          ...common,
+          freeze: config.freeze,
+          headEpochs: config.headEpochs,
+          epochs: config.epochs,
+          lr: config.lr,
+          lrMult: config.lrMult,
+          head: config.head,
+          probe,
+        })
+      : await clf.fit(trainSet.images, {
+          ...common,
+          epochs: config.epochs,
+          lr: config.lr,
+          head: config.head,
+          probe,
+        });
+  } finally {
+    process.off('SIGINT', onSigint);
+    await stepWorkers?.terminate();
+  }
+
+  const validationIds = new Set(valSet ? [] : history.data.validation);
+  await writeDataJson(run, data, validationIds);
+
+  if (history.stopReason === 'aborted') {
+    await run.writeJson(RUN_FILES.config, {
+      ...config,
+      interruptedAt: new Date().toISOString(),
+      completedEpochs: epochs.length,
+    });
+    say(
+      `graft: stopped; the latest checkpoint (end of the last finished epoch) is in ${run.path(RUN_FILES.checkpoints)}/latest\n` +
+        `graft: continue with: graft train ${data.path} --out ${run.dir} --resume`,
+    );
+    clf.dispose();
+    process.exitCode = 130;
+    return;
+  }
+
+  for (const line of describeTraining(clf, history, fineTune)) say(line);
+  await clf.save(folderSaveHandler(run.path(RUN_FILES.model), clf.manifest()));
+  const validationImages = valSet ? valSet.images : trainSet.images.filter((i) => validationIds.has(i.id!));
+  const evaluation = validationImages.length > 0 ? await clf.evaluate(validationImages) : null;
+  await run.writeJson(RUN_FILES.evaluation, evaluation);
+  await run.writeJson(RUN_FILES.config, {
+    ...config,
+    finishedAt: new Date().toISOString(),
+    seconds: (Date.now() - started) / 1000,
+    stopReason: history.stopReason,
+  } satisfies RunConfig);
+  await writeReport(run);
+  clf.dispose();
+  printSummary(run, evaluation, history, flags.json ?? false);
+}
