@@ -10,12 +10,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createClassifier } from '@graft/core';
-import { createOnnxAccelerator } from '@graft/core/advanced';
+import { createOnnxAccelerator, fileActivationStore } from '@graft/core/advanced';
 import { buildResNet50, getModel } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { fileActivationStore } from '../dist/runs/activation-file.js';
 import { createStepWorkers } from '../dist/runtime/step-workers.js';
 
 import {

@@ -49,6 +49,7 @@ export {
 } from './inference/extractor.js';
 export { MODEL_FILES } from './io/file-names.js';
 export { type ModelFolderFiles, modelFolderFiles, modelFolderLoadHandler } from './io/model-folder.js';
+export { type Quantization, quantizeWeights } from './io/quantize.js';
 export { crc32, readZip, writeZip } from './io/zip.js';
 export { checkManifest, MANIFEST_FORMAT_VERSION } from './manifest.js';
 export { type ClassMetrics, classificationReport, type EvaluationReport } from './metrics.js';

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULTS, loadClassifier } from '@graft/core';
+import { DEFAULTS, fileLoadHandler, loadClassifier } from '@graft/core';
+import { MODEL_FILES, quantizeWeights, replaceFolderAtomic } from '@graft/core/advanced';
 import * as tfc from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { loadDataset } from '../data/load-dataset.js';
@@ -9,9 +10,6 @@ import { positiveInt, UsageError } from '../errors.js';
 import { decodeFiles } from '../images/decode-many.js';
 import { expandImages } from '../images/expand.js';
 import { writeReport } from '../report/write-report.js';
-import { replaceFolderAtomic } from '../runs/atomic.js';
-import { folderLoadHandler, MODEL_FILES } from '../runs/model-files.js';
-import { quantizeWeights } from '../runs/quantize.js';
 import { RunFolder, resolveModelDir } from '../runs/run-folder.js';
 import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
 
@@ -37,7 +35,7 @@ export function registerModelCommands(program: Command): void {
       ) => {
         if (opts.json && opts.csv) throw new UsageError('give either --json or --csv');
         const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
-        const clf = await loadClassifier(folderLoadHandler(resolveModelDir(runOrModel)));
+        const clf = await loadClassifier(fileLoadHandler(resolveModelDir(runOrModel)));
         clf.accelerator = engine.accelerator;
         const { images, skipped } = await decodeFiles(await expandImages(inputs));
         const predictions = await clf.predict(
@@ -81,7 +79,7 @@ export function registerModelCommands(program: Command): void {
         opts: { json?: boolean; strict?: boolean; backend: string; engine: string },
       ) => {
         const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
-        const clf = await loadClassifier(folderLoadHandler(resolveModelDir(runOrModel)));
+        const clf = await loadClassifier(fileLoadHandler(resolveModelDir(runOrModel)));
         clf.accelerator = engine.accelerator;
         const scanned = await scanDataset(data);
         const unknown = scanned.classes.filter((c) => !clf.classes.includes(c));
@@ -143,7 +141,7 @@ export function registerModelCommands(program: Command): void {
     .action(async (runOrModel: string, opts: { out: string; quantize?: 'float16' | 'uint8' }) => {
       const dir = resolveModelDir(runOrModel);
       const json = JSON.parse(await readFile(join(dir, MODEL_FILES.json), 'utf8')) as tfc.io.ModelJSON;
-      const artifacts = await folderLoadHandler(dir).load!();
+      const artifacts = await fileLoadHandler(dir).load!();
       let specs = artifacts.weightSpecs ?? [];
       let data: Uint8Array = new Uint8Array(
         tfc.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer),

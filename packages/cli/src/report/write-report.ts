@@ -1,6 +1,6 @@
 import type { ClassifierEvaluation, EpochLog } from '@graft/core';
+import { writeFileAtomic } from '@graft/core/advanced';
 import sharp from 'sharp';
-import { writeFileAtomic } from '../runs/atomic.js';
 import { RUN_FILES, type RunFolder } from '../runs/run-folder.js';
 
 const esc = (s: unknown) =>

@@ -1,9 +1,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { MODEL_FILES, writeFileAtomic } from '@graft/core/advanced';
 import { acquireLock, type FileLock, LockHeldError } from '@graft/zoo';
-import { writeFileAtomic } from './atomic.js';
-import { MODEL_FILES } from './model-files.js';
 
 /** The files of a run folder (see the CLI README). */
 export const RUN_FILES = {

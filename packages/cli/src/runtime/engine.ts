@@ -2,9 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type BackboneAccelerator, createOnnxAccelerator, type OrtModule } from '@graft/core/advanced';
+import {
+  type BackboneAccelerator,
+  createOnnxAccelerator,
+  type OrtModule,
+  writeFileAtomic,
+} from '@graft/core/advanced';
 import { UsageError } from '../errors.js';
-import { writeFileAtomic } from '../runs/atomic.js';
 import type { ActiveBackend } from './backend.js';
 
 /** Engines for the frozen part of a backbone. */

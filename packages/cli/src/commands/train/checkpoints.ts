@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Classifier, checkpoint, type EpochLog, type TrainingState } from '@graft/core';
-import { decodeTrainingState, encodeTrainingState } from '@graft/core/advanced';
-import { writeFileAtomic } from '../../runs/atomic.js';
-import { type BackboneFileReuse, folderSaveHandler } from '../../runs/model-files.js';
+import { type Classifier, checkpoint, type EpochLog, fileSaveHandler, type TrainingState } from '@graft/core';
+import {
+  type BackboneFileReuse,
+  decodeTrainingState,
+  encodeTrainingState,
+  writeFileAtomic,
+} from '@graft/core/advanced';
 import { RUN_FILES, type RunFolder } from '../../runs/run-folder.js';
 
 /** The training-state files kept with each `latest` checkpoint. */
@@ -68,17 +71,15 @@ export function runCallbacks(
       save: async () => {
         const state = encodeTrainingState(await clf.trainingState());
         await clf.save(
-          folderSaveHandler(
-            checkpointDir(run, 'latest'),
-            clf.manifest(),
-            { [STATE_FILES.json]: state.json, [STATE_FILES.data]: state.data },
-            backboneFiles,
-          ),
+          fileSaveHandler(checkpointDir(run, 'latest'), {
+            extraFiles: { [STATE_FILES.json]: state.json, [STATE_FILES.data]: state.data },
+            reuse: backboneFiles,
+          }),
         );
       },
     }),
     checkpoint({
-      save: () => clf.save(folderSaveHandler(checkpointDir(run, 'best'), clf.manifest(), {}, backboneFiles)),
+      save: () => clf.save(fileSaveHandler(checkpointDir(run, 'best'), { reuse: backboneFiles })),
       monitor,
     }),
   ];

@@ -3,17 +3,17 @@ import {
   type Classifier,
   createClassifier,
   type EpochLog,
+  fileLoadHandler,
+  fileSaveHandler,
   loadClassifier,
   type TrainingHistory,
 } from '@graft/core';
+import { DiskFeatureCache, fileActivationStore } from '@graft/core/advanced';
 import { getModel, graftHome, loadBackbone, type ModelSpec } from '@graft/zoo';
 import { loadDataset } from '../../data/load-dataset.js';
 import { DatasetError, type ScannedDataset, scanDataset } from '../../data/scan.js';
 import { UsageError } from '../../errors.js';
 import { writeReport } from '../../report/write-report.js';
-import { fileActivationStore } from '../../runs/activation-file.js';
-import { DiskFeatureCache } from '../../runs/disk-feature-cache.js';
-import { folderLoadHandler, folderSaveHandler } from '../../runs/model-files.js';
 import { defaultRunDir, RUN_FILES, RunFolder } from '../../runs/run-folder.js';
 import { startEngine, startRuntime } from '../../runtime/context.js';
 import { createStepWorkers } from '../../runtime/step-workers.js';
@@ -111,7 +111,7 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
   let weightsInfo: { source: string; id: string };
   const resume = flags.resume ? await readLatestState(run) : undefined;
   if (resume) {
-    clf = await loadClassifier(folderLoadHandler(checkpointDir(run, 'latest')));
+    clf = await loadClassifier(fileLoadHandler(checkpointDir(run, 'latest')));
     weightsInfo = clf.info.weights;
     say(`graft: resuming ${run.dir} from ${resume.phase} epoch ${resume.epoch}`);
   } else {
@@ -234,7 +234,7 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
   }
 
   for (const line of describeTraining(clf, history, fineTune)) say(line);
-  await clf.save(folderSaveHandler(run.path(RUN_FILES.model), clf.manifest()));
+  await clf.save(fileSaveHandler(run.path(RUN_FILES.model)));
   const validationImages = valSet ? valSet.images : trainSet.images.filter((i) => validationIds.has(i.id!));
   const evaluation = validationImages.length > 0 ? await clf.evaluate(validationImages) : null;
   await run.writeJson(RUN_FILES.evaluation, evaluation);

@@ -1,8 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileActivationStore } from '../src/runs/activation-file.js';
-import { tempDir } from './helpers.js';
+import { fileActivationStore } from '../src/node/activation-file.js';
+
+const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 describe('fileActivationStore (float16 frozen activations on disk)', () => {
   it('gives back the rows asked for, to float16 precision, and removes its file', async () => {

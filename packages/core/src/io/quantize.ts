@@ -1,6 +1,6 @@
-import { toFloat16 } from '@graft/core/advanced';
 import { concatBytes, elementCount } from '@graft/zoo';
 import type * as tfc from '@tensorflow/tfjs-core';
+import { toFloat16 } from '../util/float16.js';
 
 /** Weight quantisation for export, in the layout tfjs's `decodeWeights` reads. */
 export type Quantization = 'float16' | 'uint8';
