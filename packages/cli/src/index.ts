@@ -1,3 +1,4 @@
+/** @deprecated import it from `@graft/core/advanced`. */
+export { lineChart } from '@graft/core/advanced';
 export { createProgram } from './program.js';
-export { lineChart } from './report/write-report.js';
 export { CLI_VERSION } from './version.js';

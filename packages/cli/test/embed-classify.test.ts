@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFeatureExtractor } from '@graft/core';
+import { decodeImageFile } from '@graft/core/advanced';
 import { buildResNet50, loadWeightsFromKerasH5 } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeImageFile } from '../src/images/decode.js';
 import { bin, graft, plugin, tempDir, w16, writeImage, zooFixtures } from './helpers.js';
 
 let dir: string;

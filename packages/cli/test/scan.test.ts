@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scanDataset } from '@graft/core/advanced';
 import { describe, expect, it } from 'vitest';
-import { scanDataset } from '../src/data/scan.js';
 import { tempDir, writeImage } from './helpers.js';
 
 describe('scanDataset', () => {

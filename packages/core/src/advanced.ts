@@ -1,7 +1,7 @@
 /**
  * @graft/core/advanced — the building blocks under `@graft/core`'s classifier, for tools that
  * assemble their own: feature caches and accelerators, the solved head, data helpers, model-folder
- * I/O, training-state encoding, schedules and float16.
+ * I/O, training-state encoding, schedules, float16 and an HTML training report.
  * @packageDocumentation
  */
 export type { BackboneInfo, ClassifierServices, ClassifierStats } from './classifier/learner.js';
@@ -48,6 +48,7 @@ export {
   openCachedFeatureExtractor,
 } from './inference/extractor.js';
 export { MODEL_FILES } from './io/file-names.js';
+export { type ModelFileMap, modelFilesOf } from './io/model-archive.js';
 export { type ModelFolderFiles, modelFolderFiles, modelFolderLoadHandler } from './io/model-folder.js';
 export { type Quantization, quantizeWeights } from './io/quantize.js';
 export { crc32, readZip, writeZip } from './io/zip.js';
@@ -68,6 +69,13 @@ export {
   type ProbePathPoint,
   type ProbeStep,
 } from './probe/linear-probe.js';
+export {
+  lineChart,
+  type Series,
+  type Thumbnail,
+  type TrainingReport,
+  trainingReportHtml,
+} from './report/training-report.js';
 export type { CheckpointOptions } from './train/checkpoint.js';
 export {
   type Phase,

@@ -1,11 +1,8 @@
-import { MODEL_FILES, readZip, writeZip } from '@graft/core/advanced';
+import { modelFilesOf, writeZip } from '@graft/core/advanced';
 import type { EngineClient } from './client.js';
 import { h } from './dom.js';
 import { message, type Reporter } from './events.js';
 import type { ModelFiles, ModelReady } from './protocol.js';
-
-/** core's file names come from a module without TF.js: the page's script stays free of it. */
-const MODEL_JSON = MODEL_FILES.json;
 
 /** Where a model comes from in `load()`: a URL (folder or model.json), a ZIP, or the files themselves. */
 export type ModelSource = string | Blob | ModelFiles | FileList | File[];
@@ -44,7 +41,7 @@ export class ModelIO {
       const ready =
         typeof source === 'string'
           ? await engine.call('loadModel', { url: source })
-          : await engine.call('loadModel', { files: await filesOf(source) });
+          : await engine.call('loadModel', { files: await modelFilesOf(source) });
       this.host.adopt(ready);
       return ready;
     } catch (err) {
@@ -100,32 +97,4 @@ async function writeFolder(dir: FileSystemDirectoryHandle, files: ModelFiles): P
     await writable.write(data as Uint8Array<ArrayBuffer>);
     await writable.close();
   }
-}
-
-/** The files of a model from a ZIP, a FileList/array of files, or a files map. */
-export async function filesOf(source: Exclude<ModelSource, string>): Promise<ModelFiles> {
-  if (source instanceof Blob) {
-    const name = source instanceof File ? source.name : 'the model archive';
-    return stripFolders(await readZip(new Uint8Array(await source.arrayBuffer()), name));
-  }
-  const list = typeof FileList !== 'undefined' && source instanceof FileList ? [...source] : source;
-  if (Array.isArray(list)) {
-    if (list.length === 1 && /\.zip$/i.test(list[0]!.name)) return filesOf(list[0]!);
-    const out: ModelFiles = {};
-    for (const file of list) out[file.name] = new Uint8Array(await file.arrayBuffer());
-    return out;
-  }
-  return source as ModelFiles;
-}
-
-/** A ZIP of a folder (`graft-model/model.json`) reads like one of its files. */
-function stripFolders(files: ModelFiles): ModelFiles {
-  const json = Object.keys(files).find((n) => n === MODEL_JSON || n.endsWith(`/${MODEL_JSON}`));
-  if (!json)
-    throw new Error(`the archive has no ${MODEL_JSON}: it is not a model exported by Graft or TF.js`);
-  const prefix = json.slice(0, json.length - MODEL_JSON.length);
-  const out: ModelFiles = {};
-  for (const [name, data] of Object.entries(files))
-    if (name.startsWith(prefix)) out[name.slice(prefix.length)] = data;
-  return out;
 }

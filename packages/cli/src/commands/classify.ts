@@ -2,8 +2,8 @@ import { toInputBatch } from '@graft/core/advanced';
 import { decodePredictions, loadBackbone, preprocess } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
+import { decodeInputs } from '../data/decode-inputs.js';
 import { positiveInt } from '../errors.js';
-import { decodeFiles } from '../images/decode-many.js';
 import { startRuntime } from '../runtime/context.js';
 import { createProgressBar } from '../ui/progress.js';
 
@@ -40,7 +40,7 @@ export function registerClassifyCommand(program: Command): void {
       });
       bar.done();
       process.stderr.write(`graft: ${spec.id}, weights ${weights.source}\n`);
-      const { images, skipped } = await decodeFiles(files);
+      const { images, skipped } = await decodeInputs(files);
       const results: { file: string; predictions: Awaited<ReturnType<typeof decodePredictions>>[number] }[] =
         [];
       for (let start = 0; start < images.length; start += opts.batchSize) {

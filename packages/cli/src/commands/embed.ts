@@ -1,10 +1,9 @@
 import { createFeatureExtractor } from '@graft/core';
-import { type ImageEmbedder, openCachedFeatureExtractor } from '@graft/core/advanced';
+import { type ImageEmbedder, listImageFiles, openCachedFeatureExtractor } from '@graft/core/advanced';
 import { expectedWeightsId, getModel, loadBackbone, nodePlatform } from '@graft/zoo';
 import type { Command } from 'commander';
+import { decodeInputs } from '../data/decode-inputs.js';
 import { imageSize, positiveInt } from '../errors.js';
-import { decodeFiles } from '../images/decode-many.js';
-import { expandImages } from '../images/expand.js';
 import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
 import type { ActiveEngine } from '../runtime/engine.js';
 import { createProgressBar } from '../ui/progress.js';
@@ -87,7 +86,7 @@ export function registerEmbedCommand(program: Command): void {
     .option(...ENGINE_OPTION)
     .action(async (inputs: string[], opts: EmbedOptions) => {
       const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
-      const files = await expandImages(inputs);
+      const files = await listImageFiles(inputs);
       const { embedder, weights, dispose } = await openEmbedder(opts, engine);
       process.stderr.write(
         `graft: ${opts.model}, weights ${weights}, layer ${embedder.layer}, ${embedder.inputSize.join('×')} input\n`,
@@ -99,7 +98,7 @@ export function registerEmbedCommand(program: Command): void {
       const chunk = opts.batchSize * CHUNK_BATCHES;
       try {
         for (let start = 0; start < files.length; start += chunk) {
-          const decoded = await decodeFiles(files.slice(start, start + chunk));
+          const decoded = await decodeInputs(files.slice(start, start + chunk));
           skipped += decoded.skipped.length;
           const features = await embedder.extract(
             decoded.images.map((i) => i.image),

@@ -1,14 +1,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULTS, fileLoadHandler, loadClassifier } from '@graft/core';
-import { MODEL_FILES, quantizeWeights, replaceFolderAtomic } from '@graft/core/advanced';
+import {
+  listImageFiles,
+  MODEL_FILES,
+  quantizeWeights,
+  replaceFolderAtomic,
+  scanDataset,
+} from '@graft/core/advanced';
 import * as tfc from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
+import { decodeInputs } from '../data/decode-inputs.js';
 import { loadDataset } from '../data/load-dataset.js';
-import { scanDataset } from '../data/scan.js';
 import { positiveInt, UsageError } from '../errors.js';
-import { decodeFiles } from '../images/decode-many.js';
-import { expandImages } from '../images/expand.js';
 import { writeReport } from '../report/write-report.js';
 import { RunFolder, resolveModelDir } from '../runs/run-folder.js';
 import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
@@ -37,7 +41,7 @@ export function registerModelCommands(program: Command): void {
         const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
         const clf = await loadClassifier(fileLoadHandler(resolveModelDir(runOrModel)));
         clf.accelerator = engine.accelerator;
-        const { images, skipped } = await decodeFiles(await expandImages(inputs));
+        const { images, skipped } = await decodeInputs(await listImageFiles(inputs));
         const predictions = await clf.predict(
           images.map((i) => i.image),
           { topK: opts.top },

@@ -1,16 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type Classifier, checkpoint, type EpochLog, fileSaveHandler, type TrainingState } from '@graft/core';
 import {
   type BackboneFileReuse,
-  decodeTrainingState,
-  encodeTrainingState,
+  loggedBefore,
+  readTrainingState,
+  saveResumable,
   writeFileAtomic,
 } from '@graft/core/advanced';
 import { RUN_FILES, type RunFolder } from '../../runs/run-folder.js';
-
-/** The training-state files kept with each `latest` checkpoint. */
-const STATE_FILES = { json: 'training-state.json', data: 'training-state.bin' } as const;
 
 /** The folder of a run's checkpoint (`latest`: with the training state; `best`: by the monitored loss). */
 export function checkpointDir(run: RunFolder, which: 'latest' | 'best'): string {
@@ -21,11 +17,7 @@ export function checkpointDir(run: RunFolder, which: 'latest' | 'best'): string 
 export async function readLatestState(run: RunFolder): Promise<TrainingState> {
   const latest = checkpointDir(run, 'latest');
   try {
-    return decodeTrainingState(
-      await readFile(join(latest, STATE_FILES.json), 'utf8'),
-      new Uint8Array(await readFile(join(latest, STATE_FILES.data))),
-      join(latest, STATE_FILES.json),
-    );
+    return await readTrainingState(latest);
   } catch (err) {
     throw new Error(
       `cannot resume ${run.dir}: no usable checkpoint in ${latest} (${(err as Error).message})`,
@@ -35,15 +27,7 @@ export async function readLatestState(run: RunFolder): Promise<TrainingState> {
 
 /** Epochs logged after the checkpoint was written are done again: drops their lines from metrics.jsonl. */
 export async function dropRedoneEpochs(run: RunFolder, resume: TrainingState): Promise<void> {
-  const kept = (await run.readMetrics<{ phase: string; epoch: number }>()).filter((m) => {
-    const phaseIndex =
-      resume.phase === 'fine-tune' && m.phase === 'head'
-        ? 0
-        : m.phase === resume.phase
-          ? resume.phaseIndex
-          : -1;
-    return phaseIndex < resume.phaseIndex || (phaseIndex === resume.phaseIndex && m.epoch <= resume.epoch);
-  });
+  const kept = (await run.readMetrics<EpochLog>()).filter((m) => loggedBefore(m, resume));
   await writeFileAtomic(run.path(RUN_FILES.metrics), kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
 }
 
@@ -68,15 +52,7 @@ export function runCallbacks(
     },
     checkpoint({
       // the model and the training state in one atomic folder: --resume continues from here
-      save: async () => {
-        const state = encodeTrainingState(await clf.trainingState());
-        await clf.save(
-          fileSaveHandler(checkpointDir(run, 'latest'), {
-            extraFiles: { [STATE_FILES.json]: state.json, [STATE_FILES.data]: state.data },
-            reuse: backboneFiles,
-          }),
-        );
-      },
+      save: () => saveResumable(clf, checkpointDir(run, 'latest'), { reuse: backboneFiles }),
     }),
     checkpoint({
       save: () => clf.save(fileSaveHandler(checkpointDir(run, 'best'), { reuse: backboneFiles })),

@@ -1,9 +1,13 @@
 import { availableParallelism } from 'node:os';
-import type { HeadSolver, OptimizerName, Schedule } from '@graft/core/advanced';
+import {
+  DEFAULT_PIXEL_LIMIT,
+  type HeadSolver,
+  type OptimizerName,
+  type Schedule,
+} from '@graft/core/advanced';
 import { getModel } from '@graft/zoo';
 import type { Command } from 'commander';
 import { imageSize, positiveInt, UsageError } from '../../errors.js';
-import { DEFAULT_PIXEL_LIMIT } from '../../images/decode.js';
 import { ENGINE_OPTION } from '../../runtime/context.js';
 import { CLI_DEFAULTS, formatRate } from './defaults.js';
 

@@ -8,15 +8,20 @@ import {
   loadClassifier,
   type TrainingHistory,
 } from '@graft/core';
-import { DiskFeatureCache, fileActivationStore } from '@graft/core/advanced';
+import {
+  createStepWorkers,
+  DatasetError,
+  DiskFeatureCache,
+  fileActivationStore,
+  type ScannedDataset,
+  scanDataset,
+} from '@graft/core/advanced';
 import { getModel, graftHome, loadBackbone, type ModelSpec } from '@graft/zoo';
 import { loadDataset } from '../../data/load-dataset.js';
-import { DatasetError, type ScannedDataset, scanDataset } from '../../data/scan.js';
 import { UsageError } from '../../errors.js';
 import { writeReport } from '../../report/write-report.js';
 import { defaultRunDir, RUN_FILES, RunFolder } from '../../runs/run-folder.js';
 import { startEngine, startRuntime } from '../../runtime/context.js';
-import { createStepWorkers } from '../../runtime/step-workers.js';
 import { createProgressBar } from '../../ui/progress.js';
 import { createTrainingReporter } from '../../ui/training-progress.js';
 import { checkpointDir, dropRedoneEpochs, readLatestState, runCallbacks } from './checkpoints.js';
@@ -188,7 +193,13 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
   let history: TrainingHistory;
   // tfjs runs one thread on wasm in Node: the other cores fine-tune in worker threads
   const workerCount = fineTune && active.choice === 'wasm' && !config.augment ? setup.requestedWorkers : 0;
-  const stepWorkers = workerCount > 0 ? createStepWorkers(workerCount) : null;
+  const stepWorkers =
+    workerCount > 0
+      ? createStepWorkers(workerCount, {
+          backend: { name: 'wasm', module: import.meta.resolve('@tensorflow/tfjs-backend-wasm') },
+          hint: '--workers 0 trains on one thread',
+        })
+      : null;
   clf.stepWorkers = stepWorkers;
   try {
     const probe = config.l2 !== undefined ? { l2: config.l2 } : undefined;

@@ -1,5 +1,5 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve, sep } from 'node:path';
 
 /** File endings graft reads as images. */
 export const IMAGE_EXTENSIONS = new Set([
@@ -202,7 +202,30 @@ function parseCsvLine(line: string): string[] {
   return cells;
 }
 
-/** A short name for a file within its data set, for reports. */
-export function shortName(path: string, root: string): string {
-  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : basename(path);
+/**
+ * Image files named by `inputs`, folders expanded (recursively, in name order, hidden files and
+ * link loops left out). A named file is kept whatever its ending; a missing one is kept, so that
+ * decoding reports it by name.
+ */
+export async function listImageFiles(inputs: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  const seenFolders = new Set<string>();
+  async function visit(path: string, explicit: boolean) {
+    let info: import('node:fs').Stats;
+    try {
+      info = await stat(path);
+    } catch {
+      out.push(path);
+      return;
+    }
+    if (info.isDirectory()) {
+      const real = await realpath(path);
+      if (seenFolders.has(real)) return;
+      seenFolders.add(real);
+      for (const name of (await readdir(path)).sort())
+        if (!name.startsWith('.')) await visit(join(path, name), false);
+    } else if (explicit || IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) out.push(path);
+  }
+  for (const input of inputs) await visit(input, true);
+  return out;
 }

@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeImageFile } from '../src/images/decode.js';
-import { tempDir } from './helpers.js';
+import { decodeImageFile } from '../src/node/decode-image.js';
 
 let dir: string;
 const raw = (w: number, h: number, channels: 1 | 3 | 4, f: (i: number) => number) =>
@@ -12,7 +12,7 @@ const raw = (w: number, h: number, channels: 1 | 3 | 4, f: (i: number) => number
   });
 
 beforeAll(() => {
-  dir = tempDir('graft-decode-');
+  dir = mkdtempSync(join(tmpdir(), 'graft-decode-'));
 });
 
 describe('decodeImageFile', () => {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { ReplicaGradients, ReplicaPart, ReplicaSetup, StepWorkers } from '@graft/core/replica';
+import type { ReplicaGradients, ReplicaPart, ReplicaSetup, StepWorkers } from '../train/replica/types.js';
 
 type Request =
   | { type: 'start'; setup: ReplicaSetup }
@@ -14,34 +14,51 @@ interface Reply {
   error?: string;
 }
 
+/** Where step workers run, and what to say when one fails. */
+export interface StepWorkerOptions {
+  /** The tfjs backend each worker uses: its name and the module that registers it. */
+  backend: { name: string; module: string | URL };
+  /** Appended to a worker's failure, e.g. how to train without workers. */
+  hint?: string;
+  /** The worker script (default: the step-worker.js beside this module). */
+  script?: URL;
+}
+
 /**
- * {@link StepWorkers} on Node worker threads, each with its own tfjs wasm backend (which runs one
- * thread in Node): fine-tuning then uses `count + 1` cores. Threads start with the first phase and
- * stay until `terminate`.
+ * {@link StepWorkers} on Node worker threads, each with its own tfjs backend (wasm runs one thread
+ * in Node, so fine-tuning then uses `count + 1` cores). Threads start with the first phase and stay
+ * until `terminate`.
+ *
+ * @example
+ * ```ts
+ * const workers = createStepWorkers(1, {
+ *   backend: { name: 'wasm', module: import.meta.resolve('@tensorflow/tfjs-backend-wasm') },
+ * });
+ * const clf = await createClassifier(backbone, { classes, stepWorkers: workers });
+ * ```
  */
 export function createStepWorkers(
   count: number,
-  /** The worker script (default: the built step-worker.js beside this module). */
-  script: URL = new URL('./step-worker.js', import.meta.url),
+  options: StepWorkerOptions,
 ): StepWorkers & { terminate(): Promise<void> } {
+  const script = options.script ?? new URL('./step-worker.js', import.meta.url);
+  const hint = options.hint ? ` (${options.hint})` : '';
+  const workerData = { backend: options.backend.name, backendModule: String(options.backend.module) };
   const workers: Worker[] = [];
   const pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   let nextId = 0;
   let failure: Error | null = null;
 
   function spawn(): Worker {
-    const worker = new Worker(script);
+    const worker = new Worker(script, { workerData });
     worker.on('message', (reply: Reply) => {
       const waiting = pending.get(reply.id);
       pending.delete(reply.id);
       if (reply.ok) waiting?.resolve(reply.value);
-      else
-        waiting?.reject(
-          new Error(`a training worker failed: ${reply.error} (--workers 0 trains on one thread)`),
-        );
+      else waiting?.reject(new Error(`a training worker failed: ${reply.error}${hint}`));
     });
     const fail = (err: Error) => {
-      failure = new Error(`a training worker stopped: ${err.message} (--workers 0 trains on one thread)`);
+      failure = new Error(`a training worker stopped: ${err.message}${hint}`);
       for (const waiting of pending.values()) waiting.reject(failure);
       pending.clear();
     };

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import sharp from 'sharp';
+import type SharpConstructor from 'sharp';
 
 /** A decoded image: 8-bit RGB, row-major HWC, as @graft/core takes it. */
 export interface DecodedImage {
@@ -10,6 +10,22 @@ export interface DecodedImage {
 
 /** Images larger than this many pixels are refused (a decompression bomb guard). */
 export const DEFAULT_PIXEL_LIMIT = 100_000_000;
+
+let sharpLoading: Promise<typeof SharpConstructor> | undefined;
+
+/** sharp, an optional peer dependency: only image decoding in Node needs it. */
+function loadSharp(): Promise<typeof SharpConstructor> {
+  sharpLoading ??= import('sharp').then(
+    (m) => m.default,
+    (err) => {
+      sharpLoading = undefined;
+      throw new Error(
+        `decoding image files in Node needs the package 'sharp' (npm install sharp): ${err instanceof Error ? err.message : String(err)}`,
+      );
+    },
+  );
+  return sharpLoading;
+}
 
 /** An image file that cannot be used; the message names the file and the problem. */
 export class ImageDecodeError extends Error {
@@ -25,7 +41,7 @@ export class ImageDecodeError extends Error {
 /**
  * Decodes JPEG, PNG, WebP, GIF (first frame), TIFF, AVIF with sharp: EXIF orientation applied,
  * grayscale, CMYK and 16-bit converted to 8-bit sRGB, alpha dropped (as PIL's convert('RGB') in
- * Keras `load_img`). Resizing is left to @graft/core, so an image already at the input size is used
+ * Keras `load_img`). Resizing is left to the classifier, so an image already at the input size is used
  * exactly as decoded.
  */
 export async function decodeImageFile(file: string, pixelLimit = DEFAULT_PIXEL_LIMIT): Promise<DecodedImage> {
@@ -50,6 +66,7 @@ export async function decodeImageBytes(
   name: string,
   pixelLimit = DEFAULT_PIXEL_LIMIT,
 ): Promise<DecodedImage> {
+  const sharp = await loadSharp();
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: pixelLimit, pages: 1, failOn: 'error' })
       .rotate()
@@ -75,5 +92,19 @@ export async function decodeImageBytes(
         'is not an image in a format graft reads (JPEG, PNG, WebP, GIF, TIFF, AVIF)',
       );
     throw new ImageDecodeError(name, `cannot be decoded (corrupt or truncated?): ${message}`);
+  }
+}
+
+/**
+ * A small PNG of an image file as a data URL (EXIF orientation applied, at most `size` pixels a
+ * side), for reports; null when the file cannot be read.
+ */
+export async function imageThumbnail(file: string, size = 96): Promise<string | null> {
+  const sharp = await loadSharp();
+  try {
+    const png = await sharp(file).rotate().resize(size, size, { fit: 'inside' }).png().toBuffer();
+    return `data:image/png;base64,${png.toString('base64')}`;
+  } catch {
+    return null;
   }
 }

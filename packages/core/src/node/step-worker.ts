@@ -1,9 +1,9 @@
 // A worker thread of createStepWorkers: one replica of the classifier being fine-tuned, on its own
-// wasm backend, computing the parts of each step it is sent.
-import { parentPort } from 'node:worker_threads';
-import '@tensorflow/tfjs-backend-wasm';
-import { createReplica, type Replica, type ReplicaPart, type ReplicaSetup } from '@graft/core/replica';
+// backend (named by the parent), computing the parts of each step it is sent.
+import { parentPort, workerData } from 'node:worker_threads';
 import * as tfc from '@tensorflow/tfjs-core';
+import { createReplica } from '../replica.js';
+import type { Replica, ReplicaPart, ReplicaSetup } from '../train/replica/types.js';
 
 type Message = { id: number } & (
   | { type: 'start'; setup: ReplicaSetup }
@@ -12,6 +12,7 @@ type Message = { id: number } & (
   | { type: 'stop' }
 );
 
+const { backend, backendModule } = workerData as { backend: string; backendModule: string };
 const port = parentPort!;
 let replica: Replica | null = null;
 let queue: Promise<void> = Promise.resolve();
@@ -22,9 +23,11 @@ async function handle(message: Message): Promise<void> {
     let transfer: ArrayBuffer[] = [];
     switch (message.type) {
       case 'start':
-        if (tfc.getBackend() !== 'wasm') {
+        if (tfc.getBackend() !== backend) {
+          await import(backendModule);
           tfc.enableProdMode();
-          await tfc.setBackend('wasm');
+          if (!(await tfc.setBackend(backend)))
+            throw new Error(`backend '${backend}' cannot start in a worker`);
         }
         replica?.dispose();
         replica = await createReplica(message.setup);

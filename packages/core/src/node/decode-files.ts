@@ -1,4 +1,4 @@
-import { type DecodedImage, decodeImageFile, ImageDecodeError } from './decode.js';
+import { type DecodedImage, decodeImageFile, ImageDecodeError } from './decode-image.js';
 
 /** Images decoded from files: the good ones (with their position in the input), and the bad ones. */
 export interface DecodedFiles {
@@ -6,22 +6,27 @@ export interface DecodedFiles {
   skipped: { file: string; reason: string }[];
 }
 
-/** What to do with files that cannot be decoded. */
+/** How to decode many files. */
 export interface DecodeFilesOptions {
+  /** Images larger than this many pixels are refused (default: 100 million). */
   pixelLimit?: number;
-  /** Called for each bad file before it is skipped; may throw to stop (`--strict`). Default: a warning on stderr. */
+  /** Called for each bad file before it is skipped; may throw to stop everything. Default: none (the file is listed in `skipped`). */
   onBad?: (err: ImageDecodeError) => void;
+  /** Called after each file, good or bad, with how many are done of how many. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Files decoded at once: decoding runs on libuv's threads, so a few in flight keep both cores busy. */
 const DECODE_AHEAD = 4;
 
-/** Decodes every file, a few at a time, in order; a bad one is skipped with its reason. */
+/**
+ * Decodes every file, a few at a time, in order; a bad one is skipped with its reason.
+ * Errors other than a bad image (e.g. sharp missing) are thrown.
+ */
 export async function decodeFiles(
   files: readonly string[],
   options: DecodeFilesOptions = {},
 ): Promise<DecodedFiles> {
-  const onBad = options.onBad ?? ((err) => process.stderr.write(`graft: warning: skipped ${err.message}\n`));
   const out: DecodedFiles = { images: [], skipped: [] };
   const inFlight: (Promise<DecodedImage> | undefined)[] = [];
   const begin = (index: number) => {
@@ -38,9 +43,10 @@ export async function decodeFiles(
       out.images.push({ file, index, image: await decoding });
     } catch (err) {
       if (!(err instanceof ImageDecodeError)) throw err;
-      onBad(err);
+      options.onBad?.(err);
       out.skipped.push({ file, reason: err.reason });
     }
+    options.onProgress?.(index + 1, files.length);
   }
   return out;
 }
