@@ -1,7 +1,7 @@
+import { type ActiveBackend, BACKEND_CHOICES, type BackendChoice, selectBackend } from '@graft/core/advanced';
 import { graftHome } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
-import { type ActiveBackend, BACKEND_CHOICES, type BackendChoice, selectBackend } from './backend.js';
 import { type ActiveEngine, selectEngine } from './engine.js';
 
 /** Selects the backend and says on stderr which one runs (stdout stays for results). */

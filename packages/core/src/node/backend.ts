@@ -1,6 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 
-/** Backends the CLI can run on, fastest first. */
+/** The TensorFlow.js backends for Node, fastest first (`auto` tries them in this order). */
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
@@ -19,7 +19,7 @@ const OPTIONS: BackendOption[] = [
   { choice: 'cpu', pkg: '@tensorflow/tfjs-backend-cpu', tfName: 'cpu' },
 ];
 
-/** The backend that runs, for the startup line and run records. */
+/** The backend that runs, for startup lines and run records. */
 export interface ActiveBackend {
   choice: Exclude<BackendChoice, 'auto'>;
   pkg: string;
@@ -29,9 +29,13 @@ export interface ActiveBackend {
 /** A requested backend cannot be used; the message names the package to install. */
 export class BackendUnavailableError extends Error {}
 
+/** Node's resolver sets a code; bundlers' and vite-node's only say so. */
 function notInstalled(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return true;
+  return /^(Cannot find (module|package)|Could not resolve|Failed to resolve import) /.test(
+    err instanceof Error ? err.message : '',
+  );
 }
 
 async function tryOption(option: BackendOption): Promise<string | null> {
@@ -50,8 +54,14 @@ async function tryOption(option: BackendOption): Promise<string | null> {
 }
 
 /**
- * Picks and initialises the TensorFlow.js backend: `auto` tries tfjs-node-gpu, tfjs-node, wasm,
- * then cpu. A backend asked for by name that cannot load is an error naming what to install.
+ * Picks and initialises the TensorFlow.js backend in Node: `auto` tries tfjs-node-gpu, tfjs-node,
+ * wasm, then cpu, each loaded only if installed. A backend asked for by name that cannot load is
+ * an error naming what to install.
+ *
+ * @example
+ * ```ts
+ * const { choice } = await selectBackend(); // e.g. 'wasm' where tfjs-node is not installed
+ * ```
  */
 export async function selectBackend(choice: BackendChoice = 'auto'): Promise<ActiveBackend> {
   const candidates = choice === 'auto' ? OPTIONS : OPTIONS.filter((o) => o.choice === choice);
@@ -69,6 +79,6 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Act
   const hint =
     choice === 'auto'
       ? ''
-      : ` Install it with \`npm install ${candidates[0]!.pkg}\` (or pick another --backend).`;
+      : ` Install it with \`npm install ${candidates[0]!.pkg}\` (or pick another backend).`;
   throw new BackendUnavailableError(`backend '${choice}' is not available: ${reasons.join('; ')}.${hint}`);
 }

@@ -1,8 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diskGraphCache } from '../src/runtime/engine.js';
-import { tempDir } from './helpers.js';
+import { diskGraphCache } from '../src/node/onnx-engine.js';
+
+const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 describe('the ONNX graph cache (GRAFT_HOME/onnx)', () => {
   it('keeps a sha256 beside each graph and rebuilds one that is flipped, truncated or empty', async () => {
