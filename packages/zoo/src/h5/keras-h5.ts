@@ -26,8 +26,9 @@ export class WeightFileError extends Error {
   constructor(
     message: string,
     readonly fileName: string,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'WeightFileError';
   }
 }
@@ -83,16 +84,24 @@ export function readKerasWeightFile(buffer: ArrayBuffer, fileName = 'weights.h5'
       fileName,
     );
   }
+  // jsfive's own errors (RangeError, TypeError, strings) mean a damaged file; say so, with where
+  const corrupt = (where: string, err: unknown) =>
+    err instanceof WeightFileError
+      ? err
+      : new WeightFileError(
+          `${fileName} is corrupt or truncated: ${where} cannot be read${err instanceof SizeError ? ` (${err.message})` : ''}`,
+          fileName,
+          err,
+        );
   let file: hdf5.File;
+  let layerNames: string[] | undefined;
   try {
     file = new hdf5.File(buffer, fileName);
+    boundAttributeReads(file);
+    layerNames = splitAttribute(file.attrs, 'layer_names');
   } catch (err) {
-    throw new WeightFileError(
-      `${fileName} could not be read as HDF5 (truncated or corrupt?): ${String(err)}`,
-      fileName,
-    );
+    throw corrupt('its header', err);
   }
-  const layerNames = splitAttribute(file.attrs, 'layer_names');
   if (layerNames === undefined) {
     const hint =
       'model_weights' in Object.fromEntries(file.keys.map((k) => [k, 1]))
@@ -105,49 +114,94 @@ export function readKerasWeightFile(buffer: ArrayBuffer, fileName = 'weights.h5'
   }
   const weights = new Map<string, KerasWeight[]>();
   for (const layerName of layerNames) {
-    let group: hdf5.Group | hdf5.Dataset;
     try {
-      group = file.get(layerName);
-    } catch {
-      throw new WeightFileError(
-        `${fileName} lists layer ${layerName} but has no group for it (corrupt file?)`,
-        fileName,
-      );
+      weights.set(layerName, readLayer(file, layerName, buffer.byteLength, fileName));
+    } catch (err) {
+      throw corrupt(`layer ${layerName}`, err);
     }
-    const names = stringList(group.attrs.weight_names);
-    const layerWeights: KerasWeight[] = [];
-    for (const name of names) {
-      let ds: hdf5.Group | hdf5.Dataset;
-      try {
-        ds = (group as hdf5.Group).get(name);
-      } catch (err) {
-        throw new WeightFileError(
-          `${fileName}: weight ${name} of layer ${layerName} is missing (${String(err)})`,
-          fileName,
-        );
-      }
-      if (!(ds instanceof hdf5.Dataset)) {
-        throw new WeightFileError(
-          `${fileName}: weight ${name} of layer ${layerName} is not a dataset`,
-          fileName,
-        );
-      }
-      const shape = [...ds.shape];
-      const raw = contiguousFloat32(ds) ?? (ds.value as ArrayLike<number>);
-      const expectedSize = elementCount(shape);
-      if (raw.length !== expectedSize) {
-        throw new WeightFileError(
-          `${fileName}: weight ${name} of layer ${layerName} has ${raw.length} values for shape [${shape.join(', ')}] (truncated file?)`,
-          fileName,
-        );
-      }
-      layerWeights.push({ name, shape, values: raw instanceof Float32Array ? raw : Float32Array.from(raw) });
-    }
-    weights.set(layerName, layerWeights);
   }
   const kerasVersion = cleanString(file.attrs.keras_version) ?? undefined;
   const backend = cleanString(file.attrs.backend) ?? undefined;
   return { fileName, layerNames, weights, kerasVersion, backend };
+}
+
+function readLayer(file: hdf5.File, layerName: string, fileBytes: number, fileName: string): KerasWeight[] {
+  let group: hdf5.Group | hdf5.Dataset;
+  try {
+    group = file.get(layerName);
+  } catch {
+    throw new WeightFileError(
+      `${fileName} lists layer ${layerName} but has no group for it (corrupt file?)`,
+      fileName,
+    );
+  }
+  const names = stringList(group.attrs.weight_names);
+  const layerWeights: KerasWeight[] = [];
+  for (const name of names) {
+    let ds: hdf5.Group | hdf5.Dataset | undefined;
+    try {
+      ds = (group as hdf5.Group).get(name);
+    } catch {}
+    if (ds === undefined)
+      throw new WeightFileError(
+        `${fileName}: weight ${name} of layer ${layerName} is missing (corrupt file?)`,
+        fileName,
+      );
+    if (!(ds instanceof hdf5.Dataset))
+      throw new WeightFileError(
+        `${fileName}: weight ${name} of layer ${layerName} is not a dataset`,
+        fileName,
+      );
+    const shape = [...ds.shape];
+    const expectedSize = elementCount(shape);
+    const fast = contiguousFloat32(ds);
+    // a damaged dataspace can claim billions of values: refuse before jsfive allocates them
+    if (!fast && expectedSize > fileBytes)
+      throw new SizeError(`weight ${name} claims ${expectedSize} values, more than the whole file holds`);
+    const raw = fast ?? (ds.value as ArrayLike<number>);
+    if (raw.length !== expectedSize) {
+      throw new WeightFileError(
+        `${fileName}: weight ${name} of layer ${layerName} has ${raw.length} values for shape [${shape.join(', ')}] (truncated file?)`,
+        fileName,
+      );
+    }
+    layerWeights.push({ name, shape, values: raw instanceof Float32Array ? raw : Float32Array.from(raw) });
+  }
+  return layerWeights;
+}
+
+/** A size in the file that cannot be right: more data than the file holds. */
+class SizeError extends Error {}
+
+const bounded = Symbol('graft: attribute reads bounded');
+
+interface AttributeReader {
+  _attr_value(dtype: unknown, buf: ArrayBuffer, count: number, offset: number): unknown[];
+  [bounded]?: true;
+}
+
+/** The bytes one value of an attribute takes: vlen items are a 16-byte heap id, fixed ones say. */
+function attributeItemBytes(dtype: unknown): number {
+  if (Array.isArray(dtype)) return dtype[0] === 'REFERENCE' ? 8 : 16;
+  return Number(/(\d+)$/.exec(String(dtype))?.[1] ?? 1) || 1;
+}
+
+/**
+ * jsfive reads an attribute's values in a loop of the count its dataspace claims: one flipped bit
+ * there (2²⁴ names instead of 2) runs for minutes. Bound the count by the bytes left in the buffer
+ * (patched once on jsfive's data-object class, pinned jsfive version).
+ */
+function boundAttributeReads(file: hdf5.File): void {
+  const objects = (file as unknown as { _dataobjects?: object })._dataobjects;
+  const reader = objects && (Object.getPrototypeOf(objects) as AttributeReader);
+  if (!reader || reader[bounded] || typeof reader._attr_value !== 'function') return;
+  const read = reader._attr_value;
+  reader._attr_value = function (dtype, buf, count, offset) {
+    if (count * attributeItemBytes(dtype) > buf.byteLength - offset)
+      throw new SizeError(`an attribute claims ${count} values, more than the file holds`);
+    return read.call(this, dtype, buf, count, offset);
+  };
+  reader[bounded] = true;
 }
 
 /** jsfive's private data-object API, used for the fast path below (pinned jsfive version). */
