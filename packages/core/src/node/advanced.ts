@@ -7,7 +7,7 @@
  */
 export * from '../advanced.js';
 export { fileActivationStore } from './activation-file.js';
-export { replaceFolderAtomic, writeFileAtomic } from './atomic.js';
+export { recoverReplacedFolder, replaceFolderAtomic, writeFileAtomic } from './atomic.js';
 export {
   type ActiveBackend,
   BACKEND_CHOICES,

@@ -3,6 +3,7 @@ import {
   type BackboneFileReuse,
   loggedBefore,
   readTrainingState,
+  recoverReplacedFolder,
   saveResumable,
   writeFileAtomic,
 } from '@graft/core/advanced';
@@ -13,9 +14,16 @@ export function checkpointDir(run: RunFolder, which: 'latest' | 'best'): string 
   return run.path(`${RUN_FILES.checkpoints}/${which}`);
 }
 
-/** The training state of the run's latest checkpoint, where --resume continues from. */
-export async function readLatestState(run: RunFolder): Promise<TrainingState> {
+/**
+ * The training state of the run's latest checkpoint, where --resume continues from; checkpoints
+ * a crash left mid-save are put back first (the run folder's lock is held).
+ */
+export async function readLatestState(run: RunFolder, warn: (m: string) => void): Promise<TrainingState> {
   const latest = checkpointDir(run, 'latest');
+  for (const which of ['latest', 'best'] as const) {
+    const note = await recoverReplacedFolder(checkpointDir(run, which));
+    if (note) warn(note);
+  }
   try {
     return await readTrainingState(latest);
   } catch (err) {

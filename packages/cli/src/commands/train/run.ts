@@ -114,7 +114,7 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
   }
   let clf: Classifier;
   let weightsInfo: { source: string; id: string };
-  const resume = flags.resume ? await readLatestState(run) : undefined;
+  const resume = flags.resume ? await readLatestState(run, (m) => say(`graft: warning: ${m}`)) : undefined;
   if (resume) {
     clf = await loadClassifier(fileLoadHandler(checkpointDir(run, 'latest')));
     weightsInfo = clf.info.weights;
