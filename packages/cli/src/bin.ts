@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import type { Command } from 'commander';
 import { EXIT } from './errors.js';
 import { loadPlugins } from './plugins.js';
 import { createProgram } from './program.js';
@@ -17,12 +18,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const program = createProgram();
-program.exitOverride((err) => {
-  // Commander's own exits: help and version are successes, bad usage is exit code 2.
-  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
-    process.exit(EXIT.ok);
-  process.exit(EXIT.usage);
-});
+// Commander's own exits, on every command and subcommand: help and version are successes, bad
+// usage (a missing option, an unknown flag) is exit code 2.
+(function overrideExits(command: Command) {
+  command.exitOverride((err) => {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+      process.exit(EXIT.ok);
+    process.exit(EXIT.usage);
+  });
+  for (const sub of command.commands) overrideExits(sub);
+})(program);
 try {
   await loadPlugins();
   await program.parseAsync(process.argv);

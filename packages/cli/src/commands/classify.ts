@@ -1,9 +1,9 @@
 import { toInputBatch } from '@graft/core/advanced';
-import { decodePredictions, loadBackbone, preprocess } from '@graft/zoo';
+import { decodePredictions, getModel, loadBackbone, preprocess } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { decodeInputs } from '../data/decode-inputs.js';
-import { positiveInt } from '../errors.js';
+import { positiveInt, UsageError } from '../errors.js';
 import { startRuntime } from '../runtime/context.js';
 import { createProgressBar } from '../ui/progress.js';
 
@@ -33,6 +33,12 @@ export function registerClassifyCommand(program: Command): void {
     .action(async (files: string[], opts: ClassifyOptions) => {
       await startRuntime(opts.backend);
       const bar = createProgressBar(`downloading ${opts.model}`);
+      const known = getModel(opts.model);
+      const variant = known.weights[opts.weights ?? Object.keys(known.weights)[0] ?? ''];
+      if (variant && !variant.top)
+        throw new UsageError(
+          `${known.id} has no classifier of its own to classify with (its weights come without the top): use a model with one, e.g. --model resnet50, or train your classes with graft train and run graft predict`,
+        );
       const { model, spec, weights } = await loadBackbone(opts.model, {
         includeTop: true,
         weights: opts.weights,

@@ -102,11 +102,14 @@ export function registerModelCommands(program: Command): void {
           return;
         }
         const w = Math.max(5, ...report.labels.map((l) => l.length));
+        const column = Math.max(8, ...report.labels.map((l) => l.length));
+        // top-k with k ≥ the number of classes is 100% by definition: not worth a line
+        const topK = Object.entries(report.topK).filter(([k]) => Number(k) < report.labels.length);
         const lines = [
           `accuracy ${(report.accuracy * 100).toFixed(2)}% on ${report.examples} images, loss ${report.loss.toFixed(4)}`,
-          `top-k: ${Object.entries(report.topK)
-            .map(([k, v]) => `top-${k} ${(v * 100).toFixed(1)}%`)
-            .join(', ')}`,
+          ...(topK.length > 0
+            ? [`top-k: ${topK.map(([k, v]) => `top-${k} ${(v * 100).toFixed(1)}%`).join(', ')}`]
+            : []),
           '',
           `${'class'.padEnd(w)}  precision  recall     F1  images`,
           ...report.perClass.map(
@@ -115,9 +118,10 @@ export function registerModelCommands(program: Command): void {
           ),
           '',
           'confusion (rows: true, columns: predicted)',
-          `${''.padEnd(w)}  ${report.labels.map((l) => l.slice(0, 8).padStart(8)).join(' ')}`,
+          `${''.padEnd(w)}  ${report.labels.map((l) => l.padStart(column)).join(' ')}`,
           ...report.confusion.map(
-            (row, i) => `${report.labels[i]!.padEnd(w)}  ${row.map((v) => String(v).padStart(8)).join(' ')}`,
+            (row, i) =>
+              `${report.labels[i]!.padEnd(w)}  ${row.map((v) => String(v).padStart(column)).join(' ')}`,
           ),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);

@@ -120,6 +120,12 @@ async function wrongGallery(
   return `<div class="gallery">${items.join('')}</div>`;
 }
 
+/** The widest top-k that says something: k below the number of classes (top-5 of 5 is 100%). */
+function topKText(e: ClassifierEvaluation): string {
+  const k = Math.max(0, ...Object.keys(e.topK).map(Number).filter((k) => k > 1 && k < e.labels.length));
+  return k > 0 ? ` · top-${k} ${pct(e.topK[k] ?? 0)}` : '';
+}
+
 /** What a training report shows. */
 export interface TrainingReport {
   /** Each epoch's log, in order (a phase per section). */
@@ -183,7 +189,7 @@ pre{background:#f6f6f6;padding:.75rem;overflow:auto}.big{font-size:2rem;font-wei
 <h1>Graft run report</h1>
 <p>${esc(report.strategy ?? 'training')} on <code>${esc(report.model ?? '')}</code> (${esc(report.weights ?? '')}), classes ${esc(report.classes?.join(', ') ?? '')}.
 ${report.trainImages ?? 0} training and ${report.validationImages ?? 0} validation images; ${skipped.length} skipped.</p>
-${evaluation ? `<p>Validation accuracy <span class="big">${pct(evaluation.accuracy)}</span> · loss ${evaluation.loss.toFixed(4)} · top-${Math.max(...Object.keys(evaluation.topK).map(Number))} ${pct(Object.values(evaluation.topK).at(-1) ?? 0)}</p>` : '<p>No validation data: no evaluation.</p>'}
+${evaluation ? `<p>Validation accuracy <span class="big">${pct(evaluation.accuracy)}</span> · loss ${evaluation.loss.toFixed(4)} ${topKText(evaluation)}</p>` : '<p>No validation data: no evaluation.</p>'}
 <h2>Training curves</h2>${charts || '<p>No epochs recorded.</p>'}
 ${evaluation ? `<h2>Confusion matrix</h2>${confusionTable(evaluation)}<h2>Per class</h2>${perClassTable(evaluation)}<h2>Most confidently wrong validation images</h2>${await wrongGallery(evaluation, report.thumbnail)}` : ''}
 <h2>Skipped files</h2>${skipped.length ? `<table><tr><th>file</th><th>reason</th></tr>${skipped.map((s) => `<tr><td>${esc(s.path)}</td><td>${esc(s.reason)}</td></tr>`).join('')}</table>` : '<p>None.</p>'}

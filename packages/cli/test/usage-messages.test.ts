@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { graft, tempDir, w16, writeClassFolders } from './helpers.js';
+
+describe('what a user meets around the main commands', () => {
+  it('classify on a model without a top says what to use instead, as a usage error', async () => {
+    const r = await graft(['classify', '--model', 'resnet50-mini-fashion', 'photo.png'], {
+      GRAFT_HOME: tempDir('graft-home-'),
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      'graft: error: resnet50-mini-fashion has no classifier of its own to classify with (its weights come without the top): use a model with one, e.g. --model resnet50',
+    );
+    expect(r.stderr).not.toContain('includeTop');
+  });
+
+  it('a missing required option of a subcommand exits 2, as other bad usage does', async () => {
+    const r = await graft(['zoo', 'export', 'resnet50-mini-fashion'], { GRAFT_HOME: tempDir('graft-home-') });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("required option '--out <dir>' not specified");
+  });
+
+  it('evaluate shows whole class names in the confusion matrix and no top-k that is 100% by definition', async () => {
+    const dir = tempDir('graft-eval-');
+    const data = join(dir, 'data');
+    await writeClassFolders(
+      data,
+      { 'ankle-boot-long': [220, 40, 40], sneaker: [40, 60, 220] },
+      4,
+      (i) => i * 5,
+    );
+    const env = { GRAFT_HOME: join(dir, 'home') };
+    const out = join(dir, 'run');
+    const args = ['train', data, '--model', 'thin16', '--weights', w16, '--image-size', '32', '--out', out];
+    expect((await graft([...args, '--epochs', '1'], env)).status).toBe(0);
+    const r = await graft(['evaluate', out, data], env);
+    expect(r.status).toBe(0);
+    const header = r.stdout.split('\n').find((l) => l.includes('sneaker') && l.includes('ankle'));
+    expect(header).toMatch(/ankle-boot-long +sneaker$/);
+    expect(r.stdout).not.toMatch(/top-2/);
+  });
+});
