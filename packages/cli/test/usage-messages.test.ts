@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { graft, tempDir, w16, writeClassFolders } from './helpers.js';
@@ -38,5 +39,37 @@ describe('what a user meets around the main commands', () => {
     const header = r.stdout.split('\n').find((l) => l.includes('sneaker') && l.includes('ankle'));
     expect(header).toMatch(/ankle-boot-long +sneaker$/);
     expect(r.stdout).not.toMatch(/top-2/);
+  });
+
+  it('--image-size builds the demo backbone at that size, and a size it cannot take is refused before any run folder', async () => {
+    const dir = tempDir('graft-size-');
+    const data = join(dir, 'data');
+    await writeClassFolders(data, { red: [220, 40, 40], blue: [40, 60, 220] }, 3, (i) => i * 5);
+    const env = { GRAFT_HOME: join(dir, 'home') };
+    const train = (size: string, out: string) =>
+      graft(
+        [
+          'train',
+          data,
+          '--model',
+          'resnet50-mini-fashion',
+          '--image-size',
+          size,
+          '--epochs',
+          '1',
+          '--out',
+          out,
+        ],
+        env,
+      );
+    const ok = await train('48', join(dir, 'run48'));
+    expect(ok.stderr).not.toContain('expected input');
+    expect(ok.status).toBe(0);
+    const predicted = await graft(['predict', join(dir, 'run48'), join(data, 'red'), '--json'], env);
+    expect(predicted.status).toBe(0);
+    const small = await train('16', join(dir, 'run16'));
+    expect(small.status).toBe(2);
+    expect(small.stderr).toContain("graft: error: --image-size must be at least 32, got '16'");
+    expect(existsSync(join(dir, 'run16'))).toBe(false);
   });
 });

@@ -176,7 +176,9 @@ function build(options: ResNet50Options): tf.LayersModel {
           name: `${name}_pool${factor}`,
           poolSize: factor,
           strides: factor,
-          padding: 'valid',
+          // 'same' (edges averaged over what is there, as TF does): ceil(ceil(s/8)/4) = ceil(s/32),
+          // so the taps meet conv5's grid at every input size, not only multiples of 32
+          padding: 'same',
         })
         .apply(tap) as Tensor;
     });

@@ -52,6 +52,11 @@ export async function train(dataPath: string, flags: TrainFlags, resumed?: RunCo
   const requestedWorkers = stepWorkerCount(flags.workers ?? 'auto');
   const spec = getModel(flags.model);
   const inputSize = flags.imageSize ?? ([spec.inputSize[0], spec.inputSize[1]] as [number, number]);
+  const smallest = spec.minInputSize ?? 1;
+  if (inputSize[0] < smallest || inputSize[1] < smallest)
+    throw new UsageError(
+      `--image-size ${inputSize.join('×')} is smaller than ${spec.id} accepts (at least ${smallest}×${smallest})`,
+    );
 
   // Everything that can be wrong with the data is found before any compute.
   const scanned = await scanDataset(dataPath);
@@ -123,6 +128,8 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
     const bar = createProgressBar(`downloading ${spec.id} weights`);
     const backbone = await loadBackbone(spec.id, {
       weights: flags.weights,
+      // a convolutional backbone without its top takes any size from its smallest: built at this one
+      inputShape: [setup.inputSize[0], setup.inputSize[1], 3],
       onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
     });
     bar.done();
