@@ -72,4 +72,26 @@ describe('what a user meets around the main commands', () => {
     expect(small.stderr).toContain("graft: error: --image-size must be at least 32, got '16'");
     expect(existsSync(join(dir, 'run16'))).toBe(false);
   });
+
+  it('train, embed and classify take --mirror and name the URL they could not download', async () => {
+    const dir = tempDir('graft-mirror-');
+    const data = join(dir, 'data');
+    await writeClassFolders(data, { red: [220, 40, 40], blue: [40, 60, 220] }, 2, (i) => i * 5);
+    const env = { GRAFT_HOME: join(dir, 'home') };
+    const mirror = 'http://127.0.0.1:9/weights'; // the discard port: nothing listens
+    const runs = await Promise.all([
+      graft(['train', data, '--model', 'resnet50', '--mirror', mirror, '--out', join(dir, 'run')], env),
+      graft(['embed', join(data, 'red'), '--model', 'resnet50', '--engine', 'tfjs', '--mirror', mirror], env),
+      graft(['classify', join(data, 'red', '0.png'), '--model', 'resnet50', '--mirror', mirror], env),
+    ]);
+    for (const r of runs) {
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(`GET ${mirror}/resnet50_weights_tf_dim_ordering_tf_kernels(_notop)?\\.h5: fetch failed`),
+      );
+      expect(r.stderr).not.toContain('unknown option');
+    }
+    // the failed download left no run folder for --resume or predict to trip on
+    expect(existsSync(join(dir, 'run', 'config.json'))).toBe(false);
+  });
 });

@@ -4,12 +4,13 @@ import * as tfc from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { decodeInputs } from '../data/decode-inputs.js';
 import { positiveInt, UsageError } from '../errors.js';
-import { startRuntime } from '../runtime/context.js';
+import { MIRROR_OPTION, startRuntime } from '../runtime/context.js';
 import { createProgressBar } from '../ui/progress.js';
 
 interface ClassifyOptions {
   model: string;
   weights?: string;
+  mirror?: string;
   top: number;
   json?: boolean;
   batchSize: number;
@@ -30,6 +31,7 @@ export function registerClassifyCommand(program: Command): void {
     .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), 8)
     .option('--json', 'one JSON array of { file, predictions } on stdout, nothing else')
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
+    .option(...MIRROR_OPTION)
     .action(async (files: string[], opts: ClassifyOptions) => {
       await startRuntime(opts.backend);
       const bar = createProgressBar(`downloading ${opts.model}`);
@@ -42,6 +44,7 @@ export function registerClassifyCommand(program: Command): void {
       const { model, spec, weights } = await loadBackbone(opts.model, {
         includeTop: true,
         weights: opts.weights,
+        mirror: opts.mirror,
         onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
       });
       bar.done();

@@ -4,13 +4,14 @@ import { expectedWeightsId, getModel, loadBackbone, nodePlatform } from '@graft/
 import type { Command } from 'commander';
 import { decodeInputs } from '../data/decode-inputs.js';
 import { imageSize, positiveInt } from '../errors.js';
-import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
+import { ENGINE_OPTION, MIRROR_OPTION, startEngine, startRuntime } from '../runtime/context.js';
 import type { ActiveEngine } from '../runtime/engine.js';
 import { createProgressBar } from '../ui/progress.js';
 
 interface EmbedOptions {
   model: string;
   weights?: string;
+  mirror?: string;
   layer?: string;
   json?: boolean;
   batchSize: number;
@@ -52,6 +53,7 @@ async function openEmbedder(
   const bar = createProgressBar(`downloading ${opts.model}`);
   const backbone = await loadBackbone(opts.model, {
     weights: opts.weights,
+    mirror: opts.mirror,
     onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
   });
   bar.done();
@@ -84,6 +86,7 @@ export function registerEmbedCommand(program: Command): void {
     .option('--json', 'one JSON array of { file, features } on stdout, nothing else')
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
     .option(...ENGINE_OPTION)
+    .option(...MIRROR_OPTION)
     .action(async (inputs: string[], opts: EmbedOptions) => {
       const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
       const files = await listImageFiles(inputs);

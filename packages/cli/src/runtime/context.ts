@@ -16,6 +16,12 @@ export async function startRuntime(backend: string | undefined, quiet = false): 
   return active;
 }
 
+/** The `--mirror` option every command that may download weights takes (as `graft zoo pull`). */
+export const MIRROR_OPTION = [
+  '--mirror <url>',
+  'base URL that replaces the official one for weight downloads (an air-gapped mirror; default $GRAFT_MIRROR)',
+] as const;
+
 /** The `--engine` option every command that runs a backbone takes. */
 export const ENGINE_OPTION = [
   '--engine <name>',

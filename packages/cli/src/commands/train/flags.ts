@@ -8,7 +8,7 @@ import {
 import { getModel } from '@graft/zoo';
 import type { Command } from 'commander';
 import { imageSize, positiveInt, UsageError } from '../../errors.js';
-import { ENGINE_OPTION } from '../../runtime/context.js';
+import { ENGINE_OPTION, MIRROR_OPTION } from '../../runtime/context.js';
 import { CLI_DEFAULTS, formatRate } from './defaults.js';
 
 export const STRATEGIES = ['feature-extraction', 'fine-tune'] as const;
@@ -22,6 +22,8 @@ export interface TrainFlags {
   strategy: (typeof STRATEGIES)[number];
   model: string;
   weights?: string;
+  /** Base URL replacing the official one for weight downloads. */
+  mirror?: string;
   freeze?: string;
   head: (typeof HEADS)[number];
   l2?: number;
@@ -103,6 +105,7 @@ export function addTrainOptions(command: Command): Command {
       '--weights <weights>',
       "a pretrained variant (default the model's own, e.g. imagenet) or a Keras .h5 file",
     )
+    .option(...MIRROR_OPTION)
     .option(
       '--freeze <N|LAYER>',
       `fine-tune: freeze layers[0..N-1] (Keras index) or up to a layer (default the model's${freezeExample ? `, e.g. ${freezeExample}` : ''})`,

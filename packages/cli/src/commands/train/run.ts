@@ -128,6 +128,7 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
     const bar = createProgressBar(`downloading ${spec.id} weights`);
     const backbone = await loadBackbone(spec.id, {
       weights: flags.weights,
+      mirror: flags.mirror,
       // a convolutional backbone without its top takes any size from its smallest: built at this one
       inputShape: [setup.inputSize[0], setup.inputSize[1], 3],
       onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
