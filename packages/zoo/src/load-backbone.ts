@@ -112,7 +112,9 @@ export function createBackboneLoader(platform: BackbonePlatform) {
     if (includeTop && options.modelUrl === undefined) {
       const weights = options.weights === undefined ? Object.keys(spec.weights)[0] : options.weights;
       if (weights && spec.weights[weights] && !spec.weights[weights].top)
-        throw new Error(`${spec.id}'s '${weights}' weights come without a top classifier: load it with includeTop: false`);
+        throw new Error(
+          `${spec.id}'s '${weights}' weights come without a top classifier: load it with includeTop: false`,
+        );
     }
     const model = spec.build(buildOptions(options, includeTop));
     try {

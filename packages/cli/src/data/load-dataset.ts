@@ -25,11 +25,17 @@ const MAX_LISTED = 20;
  */
 export async function loadDataset(
   scanned: ScannedDataset,
-  options: { strict?: boolean; warn?: (message: string) => void; pixelLimit?: number } = {},
+  options: {
+    strict?: boolean;
+    warn?: (message: string) => void;
+    pixelLimit?: number;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<LoadedDataset> {
   let brokenEntries = 0;
   const loaded = await loadImageDataset(scanned, {
     pixelLimit: options.pixelLimit,
+    onProgress: options.onProgress,
     onBad: ({ path, reason, kind }) => {
       if (options.strict)
         throw new DatasetError(`${path}: ${reason} (--strict stops at the first bad ${kind})`);

@@ -122,6 +122,7 @@ export class Learner {
     examples: readonly Example[],
     aug: ResolvedAugment | null,
     seed: number,
+    onProgress?: (done: number, total: number) => void | Promise<void>,
   ): Promise<ExampleFeatures> {
     return cachedFeatures(
       this.runner,
@@ -131,6 +132,7 @@ export class Learner {
       examples,
       aug,
       seed,
+      onProgress,
     );
   }
 }

@@ -32,6 +32,7 @@ export async function cachedFeatures(
   examples: readonly Example[],
   aug: ResolvedAugment | null,
   seed: number,
+  onProgress?: (done: number, total: number) => void | Promise<void>,
 ): Promise<ExampleFeatures> {
   const { id, preprocessing, inputSize, featureLayer } = runner.identity;
   const usable = runner.weightsAsLoaded;
@@ -76,6 +77,7 @@ export async function cachedFeatures(
       : { images: chunk.map((m) => m.example), names: chunk.map((m) => m.example.id) };
     const values = await runner.pooled(source, accelerated);
     counters.backboneImages += chunk.length;
+    await onProgress?.(start + chunk.length, missing.length);
     for (let j = 0; j < chunk.length; j++) {
       const vec = values.slice(j * f, (j + 1) * f);
       data.set(vec, chunk[j]!.row * f);

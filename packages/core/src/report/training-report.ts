@@ -122,7 +122,12 @@ async function wrongGallery(
 
 /** The widest top-k that says something: k below the number of classes (top-5 of 5 is 100%). */
 function topKText(e: ClassifierEvaluation): string {
-  const k = Math.max(0, ...Object.keys(e.topK).map(Number).filter((k) => k > 1 && k < e.labels.length));
+  const k = Math.max(
+    0,
+    ...Object.keys(e.topK)
+      .map(Number)
+      .filter((k) => k > 1 && k < e.labels.length),
+  );
   return k > 0 ? ` · top-${k} ${pct(e.topK[k] ?? 0)}` : '';
 }
 

@@ -48,6 +48,17 @@ export interface ProgressEvent {
 
 /** Hooks into training, Keras-callback style. Returning `'stop'` from onEpochEnd stops the phase. */
 export interface TrainingCallbacks {
+  /**
+   * Images of a split run through the frozen backbone for their features so far, of the `total`
+   * the feature cache lacked (before a feature-extraction or head phase's first epoch; not called
+   * when every feature is cached).
+   */
+  onFeatures?(progress: {
+    phase: Phase;
+    split: 'train' | 'validation';
+    done: number;
+    total: number;
+  }): void | Promise<void>;
   onTrainBegin?(info: {
     phase: Phase;
     epochs: number;

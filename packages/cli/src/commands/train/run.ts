@@ -6,6 +6,7 @@ import {
   fileLoadHandler,
   fileSaveHandler,
   loadClassifier,
+  type TrainingCallbacks,
   type TrainingHistory,
 } from '@graft/core';
 import {
@@ -46,6 +47,21 @@ interface RunSetup {
 }
 
 /** `graft train`: everything that can be wrong is found before any compute, then the run. */
+/** A count bar over each split's images as the backbone computes their features. */
+function featureBars(): TrainingCallbacks {
+  let bar: ReturnType<typeof createProgressBar> | null = null;
+  return {
+    onFeatures({ split, done, total }) {
+      bar ??= createProgressBar(`backbone features (${split})`, process.stderr, 'images');
+      bar.update(done, total);
+      if (done === total) {
+        bar.done();
+        bar = null;
+      }
+    },
+  };
+}
+
 export async function train(dataPath: string, flags: TrainFlags, resumed?: RunConfig): Promise<void> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
   checkFlags(flags);
@@ -74,8 +90,17 @@ export async function train(dataPath: string, flags: TrainFlags, resumed?: RunCo
   const active = await startRuntime(flags.backend, true); // the summary below names the backend
   const engine = await startEngine(flags.engine, active, true);
   const warn = (m: string) => say(`graft: warning: ${m}`);
-  const load = (s: ScannedDataset) =>
-    loadDataset(s, { strict: flags.strict, warn, pixelLimit: flags.maxPixels });
+  const load = async (s: ScannedDataset) => {
+    const bar = createProgressBar(`decoding ${s.source}`, process.stderr, 'images');
+    const loaded = await loadDataset(s, {
+      strict: flags.strict,
+      warn,
+      pixelLimit: flags.maxPixels,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    bar.done();
+    return loaded;
+  };
   const trainSet = await load(scanned);
   const valSet = scannedVal ? await load(scannedVal) : null;
 
@@ -192,7 +217,7 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
     earlyStopping: config.earlyStop
       ? { patience: config.earlyStop, monitor: 'val_loss' as const }
       : undefined,
-    callbacks: runCallbacks(run, clf, validates ? 'val_loss' : 'loss', epochs),
+    callbacks: [...runCallbacks(run, clf, validates ? 'val_loss' : 'loss', epochs), featureBars()],
     onProgress: reporter,
     signal: controller.signal,
     resume,
