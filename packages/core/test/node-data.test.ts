@@ -76,6 +76,27 @@ describe('loadImageFolder (Node)', () => {
     );
   });
 
+  it('says a file whose name is not UTF-8 cannot be read by name, rather than calling it a broken link', async () => {
+    const root = join(dir, 'latin1');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(join(root, 'b'), { recursive: true });
+    await png(join(root, 'a/ok.png'), [1, 2, 3]);
+    await png(join(root, 'b/ok.png'), [3, 2, 1]);
+    writeFileSync(
+      Buffer.concat([Buffer.from(`${root}/a/caf`), Buffer.from([0xe9]), Buffer.from('.png')]),
+      'x',
+    );
+    const bad: BadInput[] = [];
+    await loadImageFolder(root, { onBad: (b) => bad.push(b) });
+    expect(bad).toEqual([
+      {
+        path: join(root, 'a/caf\uFFFD.png'),
+        reason: 'its name is not valid UTF-8, so it cannot be read by name (rename it)',
+        kind: 'entry',
+      },
+    ]);
+  });
+
   it('names a missing folder', async () => {
     await expect(loadImageFolder(join(dir, 'nope'))).rejects.toThrow(/nope: no such file or folder/);
   });

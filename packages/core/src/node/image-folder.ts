@@ -140,6 +140,12 @@ async function walk(
     }
     const k = await kind(full);
     if (k === 'dir') await walk(full, label, out, seen, classRoot ?? real);
+    else if (k === 'missing' && e.name.includes('\uFFFD'))
+      // Node decodes names as UTF-8: one that is not comes back with U+FFFD and cannot be opened
+      out.skipped.push({
+        path: full,
+        reason: 'its name is not valid UTF-8, so it cannot be read by name (rename it)',
+      });
     else if (k === 'missing') out.skipped.push({ path: full, reason: 'a broken link' });
     else if (k === 'unreadable')
       out.skipped.push({ path: full, reason: 'cannot be read (permission denied or a link loop)' });
