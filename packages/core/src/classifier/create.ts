@@ -55,10 +55,32 @@ export function createClassifier(options: ClassifierOptions): Classifier {
  * Loads a classifier saved by `Classifier.save` (any tfjs load handler or URL), checking its
  * manifest. The result predicts, evaluates, and can be trained further.
  */
+/** The manifest's feature layer and input size must be the model's, or predictions go wrong later. */
+function checkManifestFitsModel(whole: tfl.LayersModel, manifest: ClassifierManifest, where: string): void {
+  if (!whole.layers.some((l) => l.name === manifest.featureLayer))
+    throw new Error(
+      `${where}: its manifest names the feature layer '${manifest.featureLayer}', which the model does not have (edited, or from another model)`,
+    );
+  const [, h, w] = whole.inputs[0]!.shape;
+  const [mh, mw] = manifest.inputSize;
+  if ((h !== null && h !== mh) || (w !== null && w !== mw))
+    throw new Error(
+      `${where}: its manifest says ${mh}×${mw} inputs but the model takes ${h}×${w} (edited, or from another model)`,
+    );
+}
+
 export async function loadClassifier(source: string | tfc.io.IOHandler): Promise<Classifier> {
-  const where = typeof source === 'string' ? source : 'the saved model';
+  const where =
+    typeof source === 'string' ? source : ((source as { location?: string }).location ?? 'the saved model');
   await backendReady();
-  const whole = await tfl.loadLayersModel(source);
+  let whole: tfl.LayersModel;
+  try {
+    whole = await tfl.loadLayersModel(source);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (message.startsWith(where)) throw err;
+    throw new Error(`${where} cannot be loaded as a TF.js layers model (damaged or not a model): ${message}`);
+  }
   let manifest: ClassifierManifest;
   try {
     manifest = checkManifest(
@@ -66,6 +88,7 @@ export async function loadClassifier(source: string | tfc.io.IOHandler): Promise
       where,
     );
     checkLoadedWeights(whole, manifest, where);
+    checkManifestFitsModel(whole, manifest, where);
   } catch (err) {
     whole.dispose();
     throw err;

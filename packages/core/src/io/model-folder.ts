@@ -1,3 +1,4 @@
+import { elementCount } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import { MODEL_FILES } from './file-names.js';
 
@@ -43,7 +44,7 @@ export function modelFolderLoadHandler(
   read: (path: string) => Promise<Uint8Array>,
   where = 'the model folder',
 ): tfc.io.IOHandler {
-  return {
+  const handler: tfc.io.IOHandler = {
     async load() {
       let json: tfc.io.ModelJSON;
       const text = new TextDecoder().decode(await read(MODEL_FILES.json));
@@ -66,7 +67,34 @@ export function modelFolderLoadHandler(
         }
       }
       const weightData = tfc.io.concatenateArrayBuffers(buffers);
+      const described = describedBytes(specs);
+      if (described !== null && described !== weightData.byteLength)
+        throw new Error(
+          `${where}: its weight files hold ${weightData.byteLength} bytes but ${MODEL_FILES.json} describes ${described} (a truncated file, or files from different saves)`,
+        );
       return tfc.io.getModelArtifactsForJSON(json, async () => [specs, weightData]);
     },
   };
+  // named, so that loadClassifier's errors can say which model they are about
+  return Object.assign(handler, { location: where });
+}
+
+const VALUE_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
+
+/** The bytes a weights manifest describes; null where it cannot say (string weights). */
+function describedBytes(specs: readonly tfc.io.WeightsManifestEntry[]): number | null {
+  let total = 0;
+  for (const spec of specs) {
+    const bytes = VALUE_BYTES[spec.quantization?.dtype ?? spec.dtype];
+    if (bytes === undefined) return null;
+    total += elementCount(spec.shape) * bytes;
+  }
+  return total;
 }
