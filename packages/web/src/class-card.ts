@@ -26,6 +26,7 @@ export class ClassCard {
   private readonly nameInput: HTMLInputElement;
   private readonly countLabel: HTMLElement;
   private readonly thumbs: HTMLElement;
+  private readonly removeButton: HTMLButtonElement;
 
   constructor(
     public name: string,
@@ -38,7 +39,7 @@ export class ClassCard {
     this.countLabel = h('span', { class: 'count', text: '0 images' });
     const remove = h('button', {
       type: 'button',
-      'aria-label': `Remove class ${name}`,
+      'aria-label': removeLabel(name),
       title: 'Remove class',
       text: '✕',
     });
@@ -49,6 +50,8 @@ export class ClassCard {
       multiple: true,
       class: 'visually-hidden',
       tabindex: -1,
+      // the Upload button in front is the control; this one would read as "Choose File"
+      'aria-hidden': 'true',
     });
     const upload = h('button', { type: 'button', text: 'Upload' });
     const record = h('button', {
@@ -60,9 +63,10 @@ export class ClassCard {
       h('div', { class: 'class-head' }, [nameInput, this.countLabel, remove]),
       this.thumbs,
       h('div', { class: 'row' }, [upload, record, fileInput]),
-      h('div', { class: 'hint', text: 'or drop or paste images here' }),
+      h('div', { class: 'hint pointer-fine', text: 'or drop or paste images here' }),
     ]);
     this.element = card;
+    this.removeButton = remove;
     card.setAttribute('aria-label', `Class ${name}`);
 
     nameInput.addEventListener('change', () => {
@@ -70,7 +74,6 @@ export class ClassCard {
       report.act(async () => {
         try {
           await trainer.renameClass(from, nameInput.value);
-          card.setAttribute('aria-label', `Class ${this.name}`);
         } catch (err) {
           nameInput.value = from;
           throw report.fail(message(err), 'choose another name');
@@ -97,6 +100,8 @@ export class ClassCard {
     this.name = to;
     this.nameInput.value = to;
     this.nameInput.dataset.committed = to;
+    this.element.setAttribute('aria-label', `Class ${to}`);
+    this.removeButton.setAttribute('aria-label', removeLabel(to));
   }
 
   focusName(): void {
@@ -177,4 +182,9 @@ function onHold(button: HTMLButtonElement, start: () => void, stop: () => void):
     if (e.key === ' ' || e.key === 'Enter') stop();
   });
   button.addEventListener('blur', stop);
+}
+
+/** The remove button's accessible name, which follows the class's name. */
+function removeLabel(name: string): string {
+  return `Remove class ${name}`;
 }

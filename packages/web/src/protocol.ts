@@ -107,7 +107,7 @@ export type Result<M extends MethodName> = ReturnType<EngineMethods[M]>;
 export type EngineEvent =
   | { type: 'load-progress'; loaded: number; total?: number; file: string }
   | { type: 'train-progress'; point: TrainingPoint }
-  | { type: 'train-batch'; phase: string; epoch: number; batch: number; batches: number };
+  | { type: 'train-batch'; phase: string; epoch: number; epochs: number; batch: number; batches: number };
 
 export interface RequestMessage {
   id: number;

@@ -44,6 +44,7 @@ section { background: var(--graft-surface); border-radius: var(--graft-radius); 
 .thumbs { display: flex; flex-wrap: wrap; gap: 3px; margin: 6px 0; min-height: 20px; }
 .thumbs canvas { border-radius: 3px; image-rendering: auto; }
 .hint { color: var(--graft-muted); font-size: 0.8em; }
+@media (pointer: coarse) { .pointer-fine { display: none; } }
 .row { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 6px 0; }
 button, select, .file-button {
   font: inherit; border: 1px solid var(--graft-border); background: var(--graft-bg); color: var(--graft-fg);

@@ -2,7 +2,7 @@ import type { Prediction } from '@graft/core';
 import { ClassList } from './class-list.js';
 import type { EngineClient } from './client.js';
 import { EngineConnection } from './connection.js';
-import { message, progressDetail, Reporter } from './events.js';
+import { isReported, message, progressDetail, Reporter } from './events.js';
 import { type ImageLike, toPixels } from './image.js';
 import { ModelIO, type ModelSource, zipBlob } from './model-files.js';
 import type {
@@ -153,22 +153,40 @@ export class GraftTrainer extends HTMLElement {
 
   /** Adds training images to a class (created if new); resolves with the class's example count. */
   async addExamples(label: string, images: ImageLike[]): Promise<number> {
-    await this.ready;
-    const size = this.requireInputSize();
+    // one bad file in a batch ([png, txt, png]) costs that file only: the good ones are added,
+    // then the bad ones are reported (shown, `graft-error`, and the promise rejects)
     const pixels: Pixels[] = [];
-    for (const [i, image] of images.entries())
-      pixels.push(await toPixels(image, size, `image ${i + 1} for '${label}'`));
-    if (!this.classes.includes(label)) this.addClass(label);
-    const card = this.cards.find(label)!;
-    card.showExamples(pixels);
-    const count = await (await this.engine()).call(
-      'addExamples',
-      { label, images: pixels },
-      pixels.map((p) => p.pixels.buffer as ArrayBuffer),
-    );
-    card.setCount(count);
-    this.refreshButtons();
-    return card.count;
+    const bad: string[] = [];
+    try {
+      await this.ready;
+      const size = this.requireInputSize();
+      for (const [i, image] of images.entries()) {
+        try {
+          pixels.push(await toPixels(image, size, `image ${i + 1} for '${label}'`));
+        } catch (err) {
+          bad.push(message(err));
+        }
+      }
+      if (pixels.length > 0) {
+        if (!this.classes.includes(label)) this.addClass(label);
+        const card = this.cards.find(label)!;
+        card.showExamples(pixels);
+        const count = await (await this.engine()).call(
+          'addExamples',
+          { label, images: pixels },
+          pixels.map((p) => p.pixels.buffer as ArrayBuffer),
+        );
+        card.setCount(count);
+        this.refreshButtons();
+      }
+    } catch (err) {
+      throw isReported(err) ? err : this.report.fail(message(err), 'add images again');
+    }
+    if (bad.length > 0) {
+      const added = pixels.length > 0 ? `added ${pixels.length}, skipped ${bad.length}: ` : '';
+      throw this.report.fail(`${added}${bad.join('; ')}`, 'use JPEG, PNG, WebP or GIF images');
+    }
+    return this.cards.find(label)?.count ?? 0;
   }
 
   /** Forgets every example (the classes stay). */
@@ -214,11 +232,16 @@ export class GraftTrainer extends HTMLElement {
 
   /** Class probabilities for one image, best first in `top`. */
   async predict(image: ImageLike, source: 'api' | 'image' | 'webcam' = 'api'): Promise<Prediction> {
-    await this.ready;
-    const pixels = await toPixels(image, this.requireInputSize(), 'the image to predict');
-    const [prediction] = await (await this.engine()).call('predict', { images: [pixels] }, [
-      pixels.pixels.buffer as ArrayBuffer,
-    ]);
+    let prediction: Prediction | undefined;
+    try {
+      await this.ready;
+      const pixels = await toPixels(image, this.requireInputSize(), 'the image to predict');
+      [prediction] = await (await this.engine()).call('predict', { images: [pixels] }, [
+        pixels.pixels.buffer as ArrayBuffer,
+      ]);
+    } catch (err) {
+      throw isReported(err) ? err : this.report.fail(message(err), 'train or load a model, then try again');
+    }
     this.view.showPrediction(this.modelClasses.length ? this.modelClasses : this.classes, prediction!);
     this.report.dispatch('graft-prediction', { prediction: prediction!, source });
     return prediction!;

@@ -74,11 +74,17 @@ export class TrainingPanel {
   /** Batch progress, and the chart at each epoch's end (`history` so far). */
   showProgress(event: Exclude<EngineEvent, { type: 'load-progress' }>, history: TrainingPoint[]): void {
     if (event.type === 'train-batch') {
-      this.trainBar.max = event.batches;
-      this.trainBar.value = event.batch;
+      // over the phase's epochs, not the current one's batches (full at epoch 9/50 otherwise)
+      this.trainBar.max = event.epochs * event.batches;
+      this.trainBar.value = (event.epoch - 1) * event.batches + event.batch;
+      this.trainBar.setAttribute('aria-valuetext', `${event.phase}: epoch ${event.epoch} of ${event.epochs}`);
+      if (event.batch === 1 && event.epoch === 1)
+        this.trainStatus.textContent = `Epoch 1/${event.epochs} (${event.phase})…`;
     } else {
       drawChart(this.chart, history);
       const p = event.point;
+      // the epoch is done, whether or not its last batch was reported
+      if (this.trainBar.max > 1) this.trainBar.value = (this.trainBar.max * p.epoch) / p.epochs;
       this.trainStatus.textContent = `Epoch ${p.epoch}/${p.epochs} (${p.phase}) — loss ${p.loss.toFixed(3)}, accuracy ${(p.accuracy * 100).toFixed(0)}%`;
     }
   }

@@ -228,7 +228,15 @@ export class TrainerView {
 
 /** A hidden file input (its button clicks it). */
 function fileInput(accept: string, multiple: boolean): HTMLInputElement {
-  return h('input', { type: 'file', accept, multiple, class: 'visually-hidden', tabindex: -1 });
+  // a labelled button in front is the control; this one would read as "Choose File"
+  return h('input', {
+    type: 'file',
+    accept,
+    multiple,
+    class: 'visually-hidden',
+    tabindex: -1,
+    'aria-hidden': 'true',
+  });
 }
 
 /** Calls `take` with the files chosen in `input`, and clears it for the next choice. */

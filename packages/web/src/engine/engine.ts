@@ -150,6 +150,7 @@ export class TrainerEngine implements Record<keyof EngineMethods, (args: never) 
           type: 'train-batch',
           phase: event.phase,
           epoch: event.epoch,
+          epochs: event.epochs,
           batch: event.batch,
           batches: event.batches,
         });

@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script, typed by use
+import { startDemoServer } from '../scripts/demo-server.mjs';
+import {
+  haveChromium,
+  here,
+  launchChromium,
+  openTestPage,
+  packageRoot,
+  type Server,
+  type TrainerHandle,
+} from './helpers.js';
+
+const built = existsSync(join(packageRoot, 'dist', 'graft-trainer.js'));
+
+type Trainer = TrainerHandle & {
+  addExamples(label: string, images: unknown[]): Promise<number>;
+  addExample(label: string, image: unknown): Promise<number>;
+};
+
+describe.skipIf(!haveChromium || !built)(
+  '<graft-trainer>: what a Teachable Machine user hits (issue 16)',
+  () => {
+    let server: Server;
+    let browser: Browser;
+    let context: BrowserContext;
+    const sink = { consoleErrors: [] as string[], violations: [] as string[] };
+
+    beforeAll(async () => {
+      server = await startDemoServer({ mounts: { '/test/': join(here, 'fixtures') } });
+      browser = await launchChromium();
+      context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    const openPage = (): Promise<Page> => openTestPage(context, server.url, sink);
+
+    it('adds the good files of a batch and reports the bad one; addExample and predict failures are graft-error events too', async () => {
+      const page = await openPage();
+      const result = await page.evaluate(async () => {
+        const t = window.graftTest;
+        const trainer = (await t.mount({
+          'model-url': '/models/backbone/',
+          backend: 'wasm',
+        })) as unknown as Trainer;
+        await trainer.ready;
+        const events: string[] = [];
+        document.addEventListener('graft-error', (e) => events.push((e as CustomEvent).detail.message));
+        const text = new File(['not an image'], 'notes.txt', { type: 'text/plain' });
+        const batch = await trainer
+          .addExamples('Class 1', [t.makeImage('h', 1), text, t.makeImage('h', 2)])
+          .then(
+            () => 'resolved',
+            (err: Error) => err.message,
+          );
+        const card = trainer.shadowRoot.querySelector('[aria-label="Class Class 1"]')!;
+        const count = card.querySelector('.count')!.textContent;
+        const single = await trainer.addExample('Class 2', text).then(
+          () => 'resolved',
+          (err: Error) => err.message,
+        );
+        const predicted = await trainer.predict(t.makeImage('v', 3)).then(
+          () => 'resolved',
+          (err: Error) => err.message,
+        );
+        const shown = trainer.shadowRoot.querySelector('[role="alert"], .error')?.textContent ?? '';
+        return { batch, count, single, predicted, events, shown };
+      });
+      expect(result.count).toBe('2 images');
+      expect(result.batch).toMatch(
+        /^added 2, skipped 1: .*notes\.txt|^added 2, skipped 1: image 2 for 'Class 1'/,
+      );
+      expect(result.single).not.toBe('resolved');
+      expect(result.predicted).not.toBe('resolved');
+      // each failure reached the host page once, in the same words it rejected with
+      expect(result.events).toEqual([result.batch, result.single, result.predicted]);
+      expect(result.shown).toContain(result.predicted);
+      await page.close();
+    });
+
+    it('shows overall progress (never going back at a new epoch) and epoch x/y', async () => {
+      const page = await openPage();
+      const seen = await page.evaluate(async () => {
+        const t = window.graftTest;
+        const trainer = await t.mount({
+          'model-url': '/models/backbone/',
+          backend: 'wasm',
+          classes: 'horizontal,vertical',
+        });
+        await trainer.ready;
+        await t.addStripes(trainer, 6);
+        const bar = trainer.shadowRoot.querySelector(
+          'progress[aria-label="Training progress"]',
+        ) as HTMLProgressElement;
+        const samples: { at: string; fraction: number }[] = [];
+        const poll = setInterval(() => {
+          samples.push({ at: bar.getAttribute('aria-valuetext') ?? '', fraction: bar.value / bar.max });
+        }, 5);
+        await trainer.train({ epochs: 3, strategy: 'fine-tune', batchSize: 4 }); // 3 batches an epoch
+        clearInterval(poll);
+        return { samples, final: bar.value / bar.max };
+      });
+      // within a phase the bar only grows: it spans the phase's epochs, not one epoch's batches
+      const phaseOf = (at: string) => at.split(':')[0]!;
+      const decreases = seen.samples.filter(
+        (s, i) =>
+          i > 0 &&
+          phaseOf(s.at) === phaseOf(seen.samples[i - 1]!.at) &&
+          s.fraction < seen.samples[i - 1]!.fraction - 1e-9,
+      );
+      expect(decreases).toEqual([]);
+      expect(seen.final).toBe(1);
+      const texts = [...new Set(seen.samples.map((s) => s.at))];
+      expect(texts).toContain('head: epoch 1 of 1');
+      expect(texts.some((t) => /^fine-tune: epoch [123] of 3$/.test(t))).toBe(true);
+      await page.close();
+    });
+
+    it('renamed classes rename their remove buttons; file inputs stay out of the accessibility tree', async () => {
+      const page = await openPage();
+      await page.evaluate(async () => {
+        await window.graftTest.mount({ 'model-url': '/models/backbone/', backend: 'wasm' });
+      });
+      const widget = page.locator('graft-trainer');
+      const name = widget.getByRole('textbox', { name: 'Class name' }).first();
+      await name.fill('Sandals');
+      await name.press('Tab');
+      await expect.poll(() => widget.getByRole('button', { name: 'Remove class Sandals' }).count()).toBe(1);
+      const removeNames = await page.evaluate(() =>
+        [
+          ...(
+            document.querySelector('graft-trainer') as unknown as TrainerHandle
+          ).shadowRoot.querySelectorAll('button'),
+        ]
+          .map((b) => b.getAttribute('aria-label') ?? '')
+          .filter((n) => n.startsWith('Remove class')),
+      );
+      expect(removeNames).toEqual(['Remove class Sandals', 'Remove class Class 2']);
+      expect(await widget.getByRole('group', { name: 'Class Sandals' }).count()).toBe(1);
+      expect(await widget.getByRole('button', { name: /choose file/i }).count()).toBe(0);
+      await page.close();
+    });
+
+    it('hides the "drop or paste" hints on a touch phone', async () => {
+      const phone = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+      });
+      const page = await openTestPage(phone, server.url, sink);
+      const shown = await page.evaluate(async () => {
+        const trainer = await window.graftTest.mount({ 'model-url': '/models/backbone/', backend: 'wasm' });
+        const hints = [...trainer.shadowRoot.querySelectorAll('.hint')].filter((e) =>
+          /drop or paste/.test(e.textContent ?? ''),
+        );
+        return {
+          hints: hints.length,
+          visible: hints.filter((e) => getComputedStyle(e).display !== 'none').length,
+        };
+      });
+      expect(shown.hints).toBeGreaterThan(0);
+      expect(shown.visible).toBe(0);
+      await page.close();
+      await phone.close();
+    });
+  },
+);
