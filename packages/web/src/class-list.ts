@@ -34,6 +34,13 @@ export class ClassList {
     return label;
   }
 
+  /** Replaces every card with empty ones named `names` (a loaded model's classes). */
+  replace(names: readonly string[]): void {
+    for (const card of this.cards) card.element.remove();
+    this.cards = [];
+    for (const name of names) this.add(name);
+  }
+
   remove(card: ClassCard): void {
     this.cards = this.cards.filter((c) => c !== card);
     card.element.remove();

@@ -66,9 +66,12 @@ export class Reporter {
     this.target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
-  /** Shows an error, sends `graft-error`, and returns it for the caller to throw. */
-  fail(text: string, action: string): Error {
-    this.showError(text);
+  /**
+   * Shows an error, sends `graft-error`, and returns it for the caller to throw. `shown`, when
+   * given, is what the page's visitor reads instead (in their words; the event keeps the detail).
+   */
+  fail(text: string, action: string, shown = text): Error {
+    this.showError(shown);
     this.dispatch('graft-error', { message: text, action });
     return reportedError(text);
   }

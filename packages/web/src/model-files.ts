@@ -12,7 +12,7 @@ export interface ModelHost {
   engine(): Promise<EngineClient>;
   report: Pick<Reporter, 'fail'>;
   /** Predicts with a model just loaded. */
-  adopt(ready: ModelReady): void;
+  adopt(ready: ModelReady): Promise<void>;
   showStatus(text: string): void;
 }
 
@@ -42,7 +42,7 @@ export class ModelIO {
         typeof source === 'string'
           ? await engine.call('loadModel', { url: source })
           : await engine.call('loadModel', { files: await modelFilesOf(source) });
-      this.host.adopt(ready);
+      await this.host.adopt(ready);
       return ready;
     } catch (err) {
       throw this.host.report.fail(message(err), 'choose a model exported by Graft');
@@ -57,7 +57,7 @@ export class ModelIO {
   async loadFromBrowser(name: string): Promise<ModelReady> {
     try {
       const ready = await (await this.host.engine()).call('loadFromIndexedDB', { name });
-      this.host.adopt(ready);
+      await this.host.adopt(ready);
       return ready;
     } catch (err) {
       throw this.host.report.fail(message(err), 'save a model in this browser first');

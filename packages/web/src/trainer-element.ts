@@ -234,7 +234,10 @@ export class GraftTrainer extends HTMLElement {
   async predict(image: ImageLike, source: 'api' | 'image' | 'webcam' = 'api'): Promise<Prediction> {
     let prediction: Prediction | undefined;
     try {
-      await this.ready;
+      // a loaded trained model predicts whatever became of model-url's backbone
+      await this.ready.catch((err) => {
+        if (this.modelClasses.length === 0) throw err;
+      });
       const pixels = await toPixels(image, this.requireInputSize(), 'the image to predict');
       [prediction] = await (await this.engine()).call('predict', { images: [pixels] }, [
         pixels.pixels.buffer as ArrayBuffer,
@@ -267,7 +270,7 @@ export class GraftTrainer extends HTMLElement {
    * export`, `graft train`'s `model/`), a ZIP from `export()`, or the files themselves.
    */
   async load(source: ModelSource): Promise<ModelReady> {
-    await this.ready;
+    await this.ready.catch(() => {}); // a trained model brings its own backbone: a failed start is no obstacle
     return this.models.load(source);
   }
 
@@ -278,7 +281,7 @@ export class GraftTrainer extends HTMLElement {
 
   /** Loads a model saved with {@link saveToBrowser}. */
   async loadFromBrowser(name = 'default'): Promise<ModelReady> {
-    await this.ready;
+    await this.ready.catch(() => {});
     return this.models.loadFromBrowser(name);
   }
 
@@ -329,7 +332,11 @@ export class GraftTrainer extends HTMLElement {
       this.report.dispatch('graft-ready', { ...this.engineInfo!, modelId, inputSize: this.inputSize });
     } catch (err) {
       this.view.showBackboneFailed();
-      throw this.report.fail(message(err), 'check model-url and the network');
+      throw this.report.fail(
+        message(err),
+        'check model-url and the network',
+        'The model could not be loaded. Check your connection and reload the page, or load a trained model with Load model….',
+      );
     }
   }
 
@@ -343,9 +350,12 @@ export class GraftTrainer extends HTMLElement {
     this.report.dispatch('graft-progress', progressDetail(event));
   }
 
-  private adoptModel(ready: ModelReady): void {
+  private async adoptModel(ready: ModelReady): Promise<void> {
     this.modelClasses = ready.classes;
-    if (!this.getAttribute('model-url')) this.inputSize = ready.inputSize;
+    // the loaded model is the task now: its classes, with no examples of the old ones left over
+    await (await this.engine()).call('clearExamples', undefined as never);
+    this.cards.replace(ready.classes);
+    if (!this.getAttribute('model-url') || this.inputSize === null) this.inputSize = ready.inputSize;
     this.view.showModelStatus(`Loaded a ${ready.backbone} model: ${ready.classes.join(', ')}`);
     this.refreshButtons();
   }

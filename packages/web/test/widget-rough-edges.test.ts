@@ -170,5 +170,50 @@ describe.skipIf(!haveChromium || !built)(
       await page.close();
       await phone.close();
     });
+
+    it('after a model-url that 404s, loading a trained model works, and cards and classes follow the model', async () => {
+      const page = await openPage();
+      const result = await page.evaluate(async () => {
+        const t = window.graftTest;
+        const maker = await t.mount({
+          'model-url': '/models/backbone/',
+          backend: 'wasm',
+          classes: 'horizontal,vertical',
+        });
+        await maker.ready;
+        await t.addStripes(maker, 6);
+        await maker.train({ epochs: 5 });
+        const zip = await maker.export();
+        const broken = await t.mount({ 'model-url': '/models/missing/', backend: 'wasm' });
+        await broken.ready.catch(() => {});
+        const shown = broken.shadowRoot.querySelector('[role="alert"], .error')?.textContent ?? '';
+        const before = broken.classes;
+        const loaded = await broken.load(zip);
+        const cards = [...broken.shadowRoot.querySelectorAll('.class-card')].map((c) =>
+          c.getAttribute('aria-label'),
+        );
+        const prediction = await broken.predict(t.makeImage('v', 9));
+        return {
+          shown,
+          event: broken.errors[0],
+          before,
+          loaded: loaded.classes,
+          classes: broken.classes,
+          cards,
+          label: prediction.label,
+        };
+      });
+      expect(result.event).toMatch(/\/models\/missing\/.*404/); // the developer's detail, in the event
+      expect(result.shown).toContain(
+        'The model could not be loaded. Check your connection and reload the page',
+      );
+      expect(result.shown).not.toContain('404');
+      expect(result.before).toEqual(['Class 1', 'Class 2']);
+      expect(result.loaded).toEqual(['horizontal', 'vertical']);
+      expect(result.classes).toEqual(['horizontal', 'vertical']);
+      expect(result.cards).toEqual(['Class horizontal', 'Class vertical']);
+      expect(result.label).toBe('vertical');
+      await page.close();
+    });
   },
 );
