@@ -20,13 +20,14 @@ interface Series {
 }
 
 /**
- * Redraws the training chart: loss (scaled to its largest value) and accuracy (0–1) per epoch,
- * validation dashed, as an SVG that fills its box.
+ * Redraws the training chart: accuracy on the left axis (0–100%), loss on the right one (0 to its
+ * largest value), validation dashed, as an SVG that fills its box. Returns whether validation
+ * lines were drawn (the legend mentions them only then).
  */
-export function drawChart(svg: SVGSVGElement, points: readonly TrainingPoint[]): void {
+export function drawChart(svg: SVGSVGElement, points: readonly TrainingPoint[]): boolean {
   const width = 320;
   const height = 140;
-  const pad = { left: 30, right: 8, top: 8, bottom: 18 };
+  const pad = { left: 34, right: 40, top: 10, bottom: 20 };
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svg.replaceChildren();
   const n = points.length;
@@ -54,6 +55,13 @@ export function drawChart(svg: SVGSVGElement, points: readonly TrainingPoint[]):
       class: 'axis',
     }),
     el('line', { x1: pad.left, y1: pad.top, x2: pad.left, y2: height - pad.bottom, class: 'axis' }),
+    el('line', {
+      x1: width - pad.right,
+      y1: pad.top,
+      x2: width - pad.right,
+      y2: height - pad.bottom,
+      class: 'axis',
+    }),
   );
   const label = (text: string, attrs: Record<string, string | number>) => {
     const t = el('text', { class: 'tick', ...attrs });
@@ -61,15 +69,19 @@ export function drawChart(svg: SVGSVGElement, points: readonly TrainingPoint[]):
     return t;
   };
   svg.append(
-    label('100%', { x: pad.left - 3, y: pad.top + 4, 'text-anchor': 'end' }),
-    label('0', { x: pad.left - 3, y: height - pad.bottom, 'text-anchor': 'end' }),
+    label('100%', { x: pad.left - 3, y: pad.top + 4, 'text-anchor': 'end', class: 'tick accuracy-axis' }),
+    label('0%', { x: pad.left - 3, y: height - pad.bottom, 'text-anchor': 'end', class: 'tick accuracy-axis' }),
+    label(n ? maxLoss.toPrecision(2) : '', { x: width - pad.right + 3, y: pad.top + 4, class: 'tick loss-axis' }),
+    label('0', { x: width - pad.right + 3, y: height - pad.bottom, class: 'tick loss-axis' }),
     label(n ? `epoch ${n}` : 'no epochs yet', { x: width - pad.right, y: height - 4, 'text-anchor': 'end' }),
   );
+  let validation = false;
   for (const s of series) {
     const coords = s.values.flatMap((v, i) =>
       v === undefined ? [] : [`${x(i).toFixed(1)},${y(v, s.range!).toFixed(1)}`],
     );
     if (coords.length === 0) continue;
+    if (s.className.includes('val')) validation = true;
     const path = el(coords.length === 1 ? 'circle' : 'polyline', { class: `series ${s.className}` });
     if (coords.length === 1) {
       const [cx, cy] = coords[0]!.split(',');
@@ -82,4 +94,5 @@ export function drawChart(svg: SVGSVGElement, points: readonly TrainingPoint[]):
     path.append(title);
     svg.append(path);
   }
+  return validation;
 }

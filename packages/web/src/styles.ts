@@ -10,7 +10,7 @@ export const STYLES = `
   --graft-bg: #ffffff;
   --graft-surface: #f4f6fa;
   --graft-border: #d5dae3;
-  --graft-accent: #2f6fdf;
+  --graft-accent: #2a63c9;
   --graft-accent-fg: #ffffff;
   --graft-danger: #c0392b;
   --graft-radius: 8px;
@@ -60,7 +60,7 @@ input[type=number] { width: 5em; font: inherit; }
 progress { width: 100%; height: 8px; }
 svg.chart { width: 100%; height: auto; background: var(--graft-bg); border-radius: 4px; }
 svg.chart .axis { stroke: var(--graft-border); }
-svg.chart .tick { fill: var(--graft-muted); font-size: 9px; }
+svg.chart .tick { fill: var(--graft-muted); font-size: 11px; }
 svg.chart .series { fill: none; stroke-width: 1.8; }
 svg.chart circle.series { stroke: none; }
 svg.chart .loss { stroke: var(--graft-danger); fill: var(--graft-danger); }

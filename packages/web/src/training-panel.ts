@@ -28,6 +28,7 @@ export class TrainingPanel {
     text: 'Add examples to at least two classes, then train.',
   });
   private readonly chart = lossChart();
+  private readonly validationLegend = h('span', { text: ' (dashed: validation)', hidden: true });
 
   constructor(trainer: Pick<GraftTrainer, 'train' | 'stopTraining'>, report: Pick<Reporter, 'act'>) {
     this.element = h('section', { 'aria-label': 'Training' }, [
@@ -38,10 +39,10 @@ export class TrainingPanel {
       this.trainStatus,
       this.chart,
       h('div', { class: 'legend' }, [
-        h('span', { class: 'loss', text: '— loss' }),
+        h('span', { class: 'accuracy', text: '— accuracy (left)' }),
         ' ',
-        h('span', { class: 'accuracy', text: '— accuracy' }),
-        ' (dashed: validation)',
+        h('span', { class: 'loss', text: '— loss (right)' }),
+        this.validationLegend,
       ]),
     ]);
     this.strategy.addEventListener('change', () => {
@@ -81,7 +82,7 @@ export class TrainingPanel {
       if (event.batch === 1 && event.epoch === 1)
         this.trainStatus.textContent = `Epoch 1/${event.epochs} (${event.phase})…`;
     } else {
-      drawChart(this.chart, history);
+      this.validationLegend.hidden = !drawChart(this.chart, history);
       const p = event.point;
       // the epoch is done, whether or not its last batch was reported
       if (this.trainBar.max > 1) this.trainBar.value = (this.trainBar.max * p.epoch) / p.epochs;
@@ -90,7 +91,7 @@ export class TrainingPanel {
   }
 
   showStarted(history: TrainingPoint[]): void {
-    drawChart(this.chart, history);
+    this.validationLegend.hidden = !drawChart(this.chart, history);
     this.trainStatus.textContent = 'Training…';
   }
 

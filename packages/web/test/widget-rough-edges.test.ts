@@ -215,5 +215,63 @@ describe.skipIf(!haveChromium || !built)(
       expect(result.label).toBe('vertical');
       await page.close();
     });
+
+    it('draws loss on its own axis, mentions validation only when it is drawn, with readable ticks and ≥ 4.5:1 legend contrast', async () => {
+      const page = await openPage();
+      const result = await page.evaluate(async () => {
+        const t = window.graftTest;
+        const trainer = await t.mount({
+          'model-url': '/models/backbone/',
+          backend: 'wasm',
+          classes: 'horizontal,vertical',
+        });
+        await trainer.ready;
+        await t.addStripes(trainer, 6);
+        const root = trainer.shadowRoot;
+        const validationNote = () => {
+          const legend = root.querySelector('.legend') as HTMLElement;
+          return [...legend.querySelectorAll('span')].some(
+            (s) => /validation/.test(s.textContent ?? '') && !s.hidden,
+          );
+        };
+        await trainer.train({ epochs: 3 });
+        const withoutValidation = validationNote();
+        await trainer.train({ epochs: 3, validationSplit: 0.34 });
+        const withValidation = validationNote();
+        const rgb = (c: string) =>
+          c
+            .match(/\d+(\.\d+)?/g)!
+            .slice(0, 3)
+            .map(Number);
+        const luminance = (c: string) => {
+          const [r, g, b] = rgb(c).map((v) => {
+            const s = v / 255;
+            return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+          });
+          return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+        };
+        const background = (e: Element | null): string => {
+          for (let n = e; n; n = n.parentElement ?? (n.getRootNode() as ShadowRoot).host ?? null) {
+            const c = getComputedStyle(n).backgroundColor;
+            if (c && c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return c;
+          }
+          return 'rgb(255, 255, 255)';
+        };
+        const contrast = [...root.querySelectorAll('.legend span')].map((span) => {
+          const [a, b] = [luminance(getComputedStyle(span).color), luminance(background(span))];
+          return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        });
+        const ticks = [...root.querySelectorAll('svg.chart .tick')].map((e) => getComputedStyle(e).fontSize);
+        const lossAxis = [...root.querySelectorAll('svg.chart .loss-axis')].map((e) => e.textContent);
+        return { withoutValidation, withValidation, contrast, ticks, lossAxis };
+      });
+      expect(result.withoutValidation).toBe(false);
+      expect(result.withValidation).toBe(true);
+      for (const c of result.contrast) expect(c).toBeGreaterThanOrEqual(4.5);
+      for (const size of result.ticks) expect(Number.parseFloat(size)).toBeGreaterThanOrEqual(11);
+      expect(result.lossAxis).toHaveLength(2);
+      expect(Number(result.lossAxis[0])).toBeGreaterThan(0);
+      await page.close();
+    });
   },
 );
