@@ -16,7 +16,7 @@ describe('multi-layer pooling at input sizes that are not multiples of 32', () =
   });
 
   it.each([48, 80])(
-    'builds at %i×%i, the taps meeting conv5’s grid, with the same numbers on ONNX',
+    'builds at %i pixels square, the taps meeting conv5’s grid, with the same numbers on ONNX',
     async (size) => {
       const model = buildResNet50({
         widthDivisor: 64,
