@@ -70,8 +70,17 @@ export function drawChart(svg: SVGSVGElement, points: readonly TrainingPoint[]):
   };
   svg.append(
     label('100%', { x: pad.left - 3, y: pad.top + 4, 'text-anchor': 'end', class: 'tick accuracy-axis' }),
-    label('0%', { x: pad.left - 3, y: height - pad.bottom, 'text-anchor': 'end', class: 'tick accuracy-axis' }),
-    label(n ? maxLoss.toPrecision(2) : '', { x: width - pad.right + 3, y: pad.top + 4, class: 'tick loss-axis' }),
+    label('0%', {
+      x: pad.left - 3,
+      y: height - pad.bottom,
+      'text-anchor': 'end',
+      class: 'tick accuracy-axis',
+    }),
+    label(n ? maxLoss.toPrecision(2) : '', {
+      x: width - pad.right + 3,
+      y: pad.top + 4,
+      class: 'tick loss-axis',
+    }),
     label('0', { x: width - pad.right + 3, y: height - pad.bottom, class: 'tick loss-axis' }),
     label(n ? `epoch ${n}` : 'no epochs yet', { x: width - pad.right, y: height - 4, 'text-anchor': 'end' }),
   );

@@ -27,6 +27,8 @@ export class ClassCard {
   private readonly countLabel: HTMLElement;
   private readonly thumbs: HTMLElement;
   private readonly removeButton: HTMLButtonElement;
+  /** "+N more" beyond the thumbnails shown. */
+  private readonly more = h('div', { class: 'hint', hidden: true });
 
   constructor(
     public name: string,
@@ -62,6 +64,7 @@ export class ClassCard {
     const card = h('div', { class: 'class-card', tabindex: 0, role: 'group' }, [
       h('div', { class: 'class-head' }, [nameInput, this.countLabel, remove]),
       this.thumbs,
+      this.more,
       h('div', { class: 'row' }, [upload, record, fileInput]),
       h('div', { class: 'hint pointer-fine', text: 'or drop or paste images here' }),
     ]);
@@ -119,6 +122,9 @@ export class ClassCard {
   setCount(count: number): void {
     this.count = count;
     this.countLabel.textContent = `${count} image${count === 1 ? '' : 's'}`;
+    const hidden = count - Math.min(count, MAX_THUMBS);
+    this.more.textContent = hidden > 0 ? `+${hidden} more` : '';
+    this.more.hidden = hidden === 0;
   }
 
   /** Forgets the examples shown. */

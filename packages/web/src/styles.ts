@@ -68,6 +68,7 @@ svg.chart .accuracy { stroke: var(--graft-accent); fill: var(--graft-accent); }
 svg.chart polyline.series { fill: none; }
 svg.chart .val { stroke-dasharray: 4 3; }
 .legend { font-size: 0.8em; color: var(--graft-muted); }
+.usage pre { white-space: pre-wrap; font-size: 0.8em; background: var(--graft-surface); padding: 6px; border-radius: 4px; }
 .legend .loss { color: var(--graft-danger); }
 .legend .accuracy { color: var(--graft-accent); }
 video, .preview { width: 100%; max-height: 220px; object-fit: contain; background: #000; border-radius: 4px; }

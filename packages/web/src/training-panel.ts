@@ -19,6 +19,20 @@ export class TrainingPanel {
     value: WIDGET_DEFAULTS.featureExtraction.epochs,
     'aria-label': 'Epochs',
   });
+  private readonly batchSize = h('input', {
+    type: 'number',
+    min: 1,
+    max: 512,
+    placeholder: '16',
+    'aria-label': 'Batch size',
+  });
+  private readonly lr = h('input', {
+    type: 'number',
+    min: 0,
+    step: 'any',
+    placeholder: 'default',
+    'aria-label': 'Learning rate',
+  });
   private readonly train = h('button', { type: 'button', class: 'primary', text: 'Train' });
   private readonly stop = h('button', { type: 'button', text: 'Stop' });
   private readonly trainBar = h('progress', { 'aria-label': 'Training progress', value: 0 });
@@ -34,6 +48,13 @@ export class TrainingPanel {
     this.element = h('section', { 'aria-label': 'Training' }, [
       h('h2', { text: 'Training' }),
       h('div', { class: 'row' }, [this.strategy, h('label', {}, ['Epochs ', this.epochs])]),
+      h('details', {}, [
+        h('summary', { text: 'Advanced' }),
+        h('div', { class: 'row' }, [
+          h('label', {}, ['Batch size ', this.batchSize]),
+          h('label', {}, ['Learning rate ', this.lr]),
+        ]),
+      ]),
       h('div', { class: 'row' }, [this.train, this.stop]),
       this.trainBar,
       this.trainStatus,
@@ -53,10 +74,12 @@ export class TrainingPanel {
   }
 
   /** The strategy and epochs the next `train()` uses unless its options say otherwise. */
-  settings(): Pick<WidgetTrainOptions, 'strategy' | 'epochs'> {
+  settings(): Pick<WidgetTrainOptions, 'strategy' | 'epochs' | 'batchSize' | 'lr'> {
     return {
       strategy: this.strategy.value as WidgetTrainOptions['strategy'],
       epochs: Number(this.epochs.value) || undefined,
+      batchSize: Number(this.batchSize.value) || undefined,
+      lr: Number(this.lr.value) || undefined,
     };
   }
 

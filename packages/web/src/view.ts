@@ -36,6 +36,20 @@ export class TrainerView {
   private readonly bars = h('div', { class: 'bars', role: 'list', 'aria-label': 'Confidence per class' });
   private readonly predictStatus = h('div', { class: 'hint', role: 'status', 'aria-live': 'polite' });
   private readonly download = h('button', { type: 'button', text: 'Download model (.zip)' });
+  /** How to use the downloaded model elsewhere, once there is one (Teachable Machine's "Export" code). */
+  private readonly usage = h('details', { class: 'usage', hidden: true }, [
+    h('summary', { text: 'Use this model' }),
+    h('pre', {
+      text: [
+        '# unzip graft-model.zip, then on the command line:',
+        'npx @graft/cli predict graft-model/ photo.jpg',
+        '',
+        '// or in JavaScript, with TensorFlow.js alone:',
+        "const model = await tf.loadLayersModel('graft-model/model.json');",
+        'const { labels } = model.getUserDefinedMetadata().graft; // class names, in output order',
+      ].join('\n'),
+    }),
+  ]);
   private readonly saveFolder = h('button', { type: 'button', text: 'Save to folder…' });
   private readonly saveBrowser = h('button', { type: 'button', text: 'Save in browser' });
   private readonly modelStatus = h('div', { class: 'hint', role: 'status' });
@@ -83,6 +97,7 @@ export class TrainerView {
             loadInput,
           ]),
           this.modelStatus,
+          this.usage,
         ]),
       ]),
     );
@@ -163,6 +178,7 @@ export class TrainerView {
     for (const b of [this.download, this.saveFolder, this.saveBrowser]) b.disabled = !haveModel || training;
     this.live.disabled = !haveModel;
     this.predictFile.disabled = !haveModel;
+    this.usage.hidden = !haveModel;
   }
 
   /** Download progress; training progress goes to the Training section. */

@@ -273,5 +273,43 @@ describe.skipIf(!haveChromium || !built)(
       expect(Number(result.lossAxis[0])).toBeGreaterThan(0);
       await page.close();
     });
+
+    it('Teachable Machine habits: "+N more" past 30 thumbnails, batch size in Advanced, the exported model’s code', async () => {
+      const page = await openPage();
+      const widget = page.locator('graft-trainer');
+      await page.evaluate(async () => {
+        const t = window.graftTest;
+        const trainer = await t.mount({
+          'model-url': '/models/backbone/',
+          backend: 'wasm',
+          classes: 'horizontal,vertical',
+        });
+        await trainer.ready;
+        await t.addStripes(trainer, 33);
+      });
+      const card = widget.getByRole('group', { name: 'Class horizontal' });
+      expect(await card.locator('.thumbs > *').count()).toBe(30);
+      await expect.poll(() => card.getByText('+3 more').count()).toBe(1);
+      expect(await widget.getByText('Use this model').isVisible()).toBe(false);
+      await widget.getByText('Advanced').click();
+      await widget.getByRole('spinbutton', { name: 'Batch size' }).fill('11');
+      await widget.getByRole('spinbutton', { name: 'Epochs' }).fill('2');
+      const batches = await page.evaluate(async () => {
+        const trainer = document.querySelector('graft-trainer') as unknown as TrainerHandle;
+        const seen = new Set<number>();
+        document.addEventListener('graft-progress', (e) => {
+          const d = (e as CustomEvent).detail;
+          if (d.batches) seen.add(d.batches);
+        });
+        await trainer.train({ strategy: 'fine-tune' });
+        return [...seen];
+      });
+      expect(batches).toContain(6); // 66 images in batches of 11, as the Advanced field says
+      await widget.getByText('Use this model').click();
+      await expect
+        .poll(() => widget.getByText('npx @graft/cli predict graft-model/ photo.jpg').isVisible())
+        .toBe(true);
+      await page.close();
+    });
   },
 );
