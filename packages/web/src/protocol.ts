@@ -71,6 +71,9 @@ export interface ModelReady {
 /** The summary `train()` resolves with and `graft-trained` carries. */
 export interface TrainedSummary {
   classes: string[];
+  /** Each class's accuracy (recall) on the validation images, or the training ones without any. */
+  perClass: { label: string; accuracy: number; images: number }[];
+  measuredOn: 'validation' | 'training';
   examples: number;
   epochs: number;
   stopReason: string;

@@ -42,6 +42,7 @@ export class TrainingPanel {
     text: 'Add examples to at least two classes, then train.',
   });
   private readonly chart = lossChart();
+  private readonly perClass = h('div', { class: 'hint per-class', 'aria-label': 'Accuracy per class' });
   private readonly validationLegend = h('span', { text: ' (dashed: validation)', hidden: true });
 
   constructor(trainer: Pick<GraftTrainer, 'train' | 'stopTraining'>, report: Pick<Reporter, 'act'>) {
@@ -58,6 +59,7 @@ export class TrainingPanel {
       h('div', { class: 'row' }, [this.train, this.stop]),
       this.trainBar,
       this.trainStatus,
+      this.perClass,
       this.chart,
       h('div', { class: 'legend' }, [
         h('span', { class: 'accuracy', text: '— accuracy (left)' }),
@@ -114,11 +116,15 @@ export class TrainingPanel {
   }
 
   showStarted(history: TrainingPoint[]): void {
+    this.perClass.textContent = '';
     this.validationLegend.hidden = !drawChart(this.chart, history);
     this.trainStatus.textContent = 'Training…';
   }
 
   showTrained(summary: TrainedSummary): void {
+    this.perClass.textContent = `Accuracy per class (${summary.measuredOn} images): ${summary.perClass
+      .map((c) => `${c.label} ${(c.accuracy * 100).toFixed(0)}% of ${c.images}`)
+      .join(' · ')}`;
     const acc = summary.final ? ` — accuracy ${(summary.final.accuracy * 100).toFixed(0)}%` : '';
     this.trainStatus.textContent =
       summary.stopReason === 'aborted'

@@ -311,5 +311,34 @@ describe.skipIf(!haveChromium || !built)(
         .toBe(true);
       await page.close();
     });
+
+    it('shows the accuracy of each class after training, on the held-out images when there are some', async () => {
+      const page = await openPage();
+      const result = await page.evaluate(async () => {
+        const t = window.graftTest;
+        const trainer = await t.mount({
+          'model-url': '/models/backbone/',
+          backend: 'wasm',
+          classes: 'horizontal,vertical',
+        });
+        await trainer.ready;
+        await t.addStripes(trainer, 9);
+        const text = () => trainer.shadowRoot.querySelector('[aria-label="Accuracy per class"]')!.textContent;
+        const held = (await trainer.train({ validationSplit: 0.34 })) as unknown as {
+          perClass: { images: number }[];
+        };
+        const onHeldOut = text();
+        await trainer.train({});
+        return { onHeldOut, onTraining: text(), heldImages: held.perClass.map((c) => c.images) };
+      });
+      expect(result.onHeldOut).toMatch(
+        /^Accuracy per class \(validation images\): horizontal \d+% of 3 · vertical \d+% of 3$/,
+      );
+      expect(result.heldImages).toEqual([3, 3]);
+      expect(result.onTraining).toMatch(
+        /^Accuracy per class \(training images\): horizontal \d+% of 9 · vertical \d+% of 9$/,
+      );
+      await page.close();
+    });
   },
 );

@@ -190,8 +190,14 @@ export class TrainerEngine implements Record<keyof EngineMethods, (args: never) 
               epochs: options.epochs ?? defaults.epochs,
               lr: options.lr ?? defaults.lr,
             });
+      // Teachable Machine's "accuracy per class": on the held-out images when there are some
+      const held = new Set(history.data.validation);
+      const measuredOn = held.size > 0 ? ('validation' as const) : ('training' as const);
+      const report = await classifier.evaluate(held.size > 0 ? data.filter((d) => held.has(d.id!)) : data);
       return {
         classes: [...classes],
+        perClass: report.perClass.map((m) => ({ label: m.label, accuracy: m.recall, images: m.support })),
+        measuredOn,
         examples: data.length,
         epochs: history.phases.reduce((n, p) => n + p.epochs.length, 0),
         stopReason: history.stopReason,
