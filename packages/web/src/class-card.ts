@@ -9,7 +9,10 @@ const RECORD_INTERVAL_MS = 120;
 
 /** What a class card's controls need from the element. */
 export interface ClassCardHost {
-  trainer: Pick<GraftTrainer, 'renameClass' | 'removeClass' | 'addExamples' | 'addExample' | 'startWebcam'>;
+  trainer: Pick<
+    GraftTrainer,
+    'renameClass' | 'removeClass' | 'addExamples' | 'addExample' | 'removeExample' | 'startWebcam'
+  >;
   /** The webcam's picture, whose frames hold-to-record adds. */
   video: HTMLVideoElement;
   webcamOn(): boolean;
@@ -114,7 +117,23 @@ export class ClassCard {
   /** Shows new examples first among the thumbnails (the latest {@link MAX_THUMBS}). */
   showExamples(pixels: Pixels[]): void {
     for (const p of pixels) {
-      this.thumbs.prepend(thumbnail(p, 36));
+      const item = h('div', { class: 'thumb', role: 'listitem' }, [thumbnail(p, 36)]);
+      const remove = h('button', {
+        type: 'button',
+        class: 'remove-example',
+        text: '×',
+        'aria-label': 'Remove this example',
+      });
+      remove.addEventListener('click', () =>
+        this.host.report.act(async () => {
+          // thumbnails are newest first: the n-th shown is example count - 1 - n in the order added
+          const index = this.count - 1 - [...this.thumbs.children].indexOf(item);
+          await this.host.trainer.removeExample(this.name, index);
+          item.remove();
+        }),
+      );
+      item.append(remove);
+      this.thumbs.prepend(item);
       while (this.thumbs.childElementCount > MAX_THUMBS) this.thumbs.lastElementChild!.remove();
     }
   }

@@ -92,6 +92,7 @@ export interface EngineMethods {
   removeClass(args: { label: string }): void;
   renameClass(args: { from: string; to: string }): void;
   clearExamples(): void;
+  removeExample(args: { label: string; index: number }): number;
   train(args: { classes: string[]; options: WidgetTrainOptions }): TrainedSummary;
   stopTraining(): void;
   predict(args: { images: Pixels[] }): Prediction[];

@@ -68,6 +68,10 @@ svg.chart .accuracy { stroke: var(--graft-accent); fill: var(--graft-accent); }
 svg.chart polyline.series { fill: none; }
 svg.chart .val { stroke-dasharray: 4 3; }
 .legend { font-size: 0.8em; color: var(--graft-muted); }
+.thumb { position: relative; }
+.thumb .remove-example { position: absolute; top: -6px; right: -6px; padding: 0 4px; font-size: 11px; line-height: 1.2; opacity: 0; }
+.thumb:hover .remove-example, .thumb .remove-example:focus { opacity: 1; }
+@media (pointer: coarse) { .thumb .remove-example { opacity: 1; } }
 .usage pre { white-space: pre-wrap; font-size: 0.8em; background: var(--graft-surface); padding: 6px; border-radius: 4px; }
 .legend .loss { color: var(--graft-danger); }
 .legend .accuracy { color: var(--graft-accent); }

@@ -189,6 +189,15 @@ export class GraftTrainer extends HTMLElement {
     return this.cards.find(label)?.count ?? 0;
   }
 
+  /** Forgets one example of a class (`index` in the order added); resolves with the class's count. */
+  async removeExample(label: string, index: number): Promise<number> {
+    const card = this.cards.find(label);
+    if (!card) throw new Error(`there is no class named '${label}'`);
+    card.setCount(await (await this.engine()).call('removeExample', { label, index }));
+    this.refreshButtons();
+    return card.count;
+  }
+
   /** Forgets every example (the classes stay). */
   async clearExamples(): Promise<void> {
     await (await this.engine()).call('clearExamples', undefined as never);

@@ -340,5 +340,34 @@ describe.skipIf(!haveChromium || !built)(
       );
       await page.close();
     });
+
+    it('deletes one example from its thumbnail, by mouse or keyboard', async () => {
+      const page = await openPage();
+      await page.evaluate(async () => {
+        const t = window.graftTest;
+        const trainer = await t.mount({
+          'model-url': '/models/backbone/',
+          backend: 'wasm',
+          classes: 'horizontal,vertical',
+        });
+        await trainer.ready;
+        await t.addStripes(trainer, 3);
+      });
+      const widget = page.locator('graft-trainer');
+      const card = widget.getByRole('group', { name: 'Class horizontal' });
+      expect(await card.getByRole('listitem').count()).toBe(3);
+      await card.getByRole('button', { name: 'Remove this example' }).nth(1).click();
+      await expect.poll(() => card.getByText('2 images').count()).toBe(1);
+      expect(await card.getByRole('listitem').count()).toBe(2);
+      await card.getByRole('button', { name: 'Remove this example' }).first().focus();
+      await page.keyboard.press('Enter');
+      await expect.poll(() => card.getByText('1 image', { exact: true }).count()).toBe(1);
+      const summary = await page.evaluate(async () => {
+        const trainer = document.querySelector('graft-trainer') as unknown as TrainerHandle;
+        return (await trainer.train({})) as unknown as { examples: number };
+      });
+      expect(summary.examples).toBe(1 + 3); // what is left of horizontal, and vertical's three
+      await page.close();
+    });
   },
 );

@@ -132,6 +132,14 @@ export class TrainerEngine implements Record<keyof EngineMethods, (args: never) 
     this.examples.clear();
   }
 
+  /** Forgets one example of a class (`index` in the order added); returns the class's count. */
+  removeExample({ label, index }: Args<'removeExample'>): number {
+    const list = this.examples.get(label) ?? [];
+    if (!(index >= 0 && index < list.length)) throw new Error(`'${label}' has no example ${index + 1}`);
+    list.splice(index, 1);
+    return list.length;
+  }
+
   async train({ classes, options }: Args<'train'>): Promise<TrainedSummary> {
     this.requireInit();
     if (this.training) throw new Error('training is already running');
