@@ -157,6 +157,23 @@ export class ClassCard {
     const { trainer, report } = this.host;
     let recording = false;
     let timer: ReturnType<typeof setInterval> | null = null;
+    // the webcam's picture moves into this card while it records (Teachable Machine's habit), then back
+    let home: { parent: Node; next: Node | null } | null = null;
+    const video = this.host.video;
+    const showHere = () => {
+      if (home) return;
+      home = { parent: video.parentNode!, next: video.nextSibling };
+      this.thumbs.after(video);
+      video.classList.add('in-card');
+      void video.play().catch(() => {});
+    };
+    const putBack = () => {
+      if (!home) return;
+      home.parent.insertBefore(video, home.next);
+      video.classList.remove('in-card');
+      void video.play().catch(() => {});
+      home = null;
+    };
     const start = () => {
       if (recording) return;
       recording = true;
@@ -165,6 +182,7 @@ export class ClassCard {
       report.act(async () => {
         await trainer.startWebcam();
         if (!recording || timer) return;
+        showHere();
         let busy = false;
         timer = setInterval(() => {
           if (busy || !this.host.webcamOn()) return;
@@ -184,6 +202,7 @@ export class ClassCard {
       timer = null;
       record.classList.remove('recording');
       record.setAttribute('aria-pressed', 'false');
+      putBack();
     };
     onHold(record, start, stop);
   }

@@ -69,6 +69,7 @@ svg.chart polyline.series { fill: none; }
 svg.chart .val { stroke-dasharray: 4 3; }
 .legend { font-size: 0.8em; color: var(--graft-muted); }
 .thumb { position: relative; }
+video.in-card { width: 100%; border-radius: 4px; }
 .thumb .remove-example { position: absolute; top: -6px; right: -6px; padding: 0 4px; font-size: 11px; line-height: 1.2; opacity: 0; }
 .thumb:hover .remove-example, .thumb .remove-example:focus { opacity: 1; }
 @media (pointer: coarse) { .thumb .remove-example { opacity: 1; } }

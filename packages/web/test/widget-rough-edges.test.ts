@@ -369,5 +369,31 @@ describe.skipIf(!haveChromium || !built)(
       expect(summary.examples).toBe(1 + 3); // what is left of horizontal, and vertical's three
       await page.close();
     });
+
+    it('shows the webcam inside the card being recorded, and puts it back after', async () => {
+      const page = await openPage();
+      await page.evaluate(async () => {
+        const trainer = await window.graftTest.mount({ 'model-url': '/models/backbone/', backend: 'wasm' });
+        await trainer.ready;
+      });
+      const where = () =>
+        page.evaluate(() => {
+          const root = document.querySelector('graft-trainer')!.shadowRoot!;
+          const video = root.querySelector('video')!;
+          return {
+            card: video.closest('.class-card')?.getAttribute('aria-label') ?? null,
+            hidden: video.hidden,
+          };
+        });
+      const record = page.locator('graft-trainer').getByRole('button', { name: 'Hold to record' }).nth(1);
+      await record.hover();
+      await page.mouse.down();
+      await expect.poll(async () => (await where()).card, { timeout: 10_000 }).toBe('Class Class 2');
+      expect((await where()).hidden).toBe(false);
+      await page.waitForTimeout(600);
+      await page.mouse.up();
+      await expect.poll(async () => (await where()).card).toBe(null);
+      await page.close();
+    });
   },
 );
