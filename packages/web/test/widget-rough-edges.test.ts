@@ -395,5 +395,36 @@ describe.skipIf(!haveChromium || !built)(
       await expect.poll(async () => (await where()).card).toBe(null);
       await page.close();
     });
+
+    it('reads worker-url when it starts (set after the import), and gives the real reason wasm runs one thread', async () => {
+      const page = await openPage();
+      const result = await page.evaluate(async () => {
+        const t = window.graftTest;
+        // the element is defined already: these attributes are set long after `import '@graft/web'`
+        const elsewhere = await t.mount({
+          'model-url': '/models/backbone/',
+          backend: 'wasm',
+          'worker-url': '/nowhere/worker.js',
+        });
+        const moved = { thread: elsewhere.engineInfo.thread, notes: elsewhere.engineInfo.notes };
+        const normal = await t.mount({ 'model-url': '/models/backbone/', backend: 'wasm' });
+        return {
+          moved,
+          isolated: crossOriginIsolated,
+          notes: normal.engineInfo.notes,
+          thread: normal.engineInfo.thread,
+        };
+      });
+      expect(result.moved.thread).toBe('main');
+      expect(result.moved.notes.join(' ')).toMatch(/a worker could not run wasm/);
+      expect(result.thread).toBe('worker');
+      // this page is cross-origin isolated; its CSP is what keeps wasm's threads from starting
+      expect(result.isolated).toBe(true);
+      expect(result.notes.join(' ')).toContain(
+        'Content-Security-Policy does not let blob: workers load blob: scripts',
+      );
+      expect(result.notes.join(' ')).not.toContain('threads need cross-origin isolation');
+      await page.close();
+    });
   },
 );
