@@ -9,6 +9,7 @@ import { cachedFeatures, type ExampleFeatures } from '../inference/cached-featur
 import type { ClassifierManifest } from '../manifest.js';
 import type { ActivationStoreFactory } from '../model/frozen-prefix.js';
 import type { Head } from '../model/head.js';
+import type { Phase, TrainingCallbacks } from '../train/loop.js';
 import type { StepWorkers } from '../train/replica/types.js';
 import type { TrainingState } from '../train/state.js';
 import { DEFAULTS } from './defaults.js';
@@ -115,6 +116,27 @@ export class Learner {
   /** The head's trainable variables. */
   headVariables(): tfc.Variable[] {
     return this.head.layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tfc.Variable));
+  }
+
+  /**
+   * A phase's features: the training examples' (per augmented view) and the validation ones',
+   * with the backbone's progress over each split sent to the callbacks' `onFeatures`.
+   */
+  async phaseFeatures(
+    { train, validation }: { train: readonly Example[]; validation: readonly Example[] },
+    aug: ResolvedAugment | null,
+    seed: number,
+    phase: Phase,
+    callbacks: readonly TrainingCallbacks[] = [],
+  ): Promise<{ train: ExampleFeatures; validation: ExampleFeatures | null }> {
+    const progress = (split: 'train' | 'validation') => async (done: number, total: number) => {
+      for (const cb of callbacks) await cb.onFeatures?.({ phase, split, done, total });
+    };
+    return {
+      train: await this.features(train, aug, seed, progress('train')),
+      validation:
+        validation.length > 0 ? await this.features(validation, null, seed, progress('validation')) : null,
+    };
   }
 
   /** Pooled features of each example (per augmented view), computed once and cached. */

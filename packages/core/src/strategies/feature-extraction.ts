@@ -4,7 +4,7 @@ import type { Learner } from '../classifier/learner.js';
 import type { HeadTrainingOptions, TrainOptions } from '../classifier/options.js';
 import { resolveAugment } from '../data/augment.js';
 import { resolveClassWeights } from '../data/dataset.js';
-import { featureProgress, phaseCallbacks, snapshotOf } from '../train/callbacks.js';
+import { phaseCallbacks, snapshotOf } from '../train/callbacks.js';
 import { ensureTrainingKernels } from '../train/kernels.js';
 import { type PhaseHistory, type PhaseRunner, runPhase } from '../train/loop.js';
 import { createOptimizer } from '../train/optimizers.js';
@@ -51,21 +51,13 @@ export async function trainHeadOnFeatures(
   const { head, classes } = learner;
   const aug = resolveAugment(options.augment);
   const featureSeed = options.seed ?? DEFAULTS.common.seed;
-  const trainFeatures = await learner.features(
-    train,
+  const { train: trainFeatures, validation: valFeatures } = await learner.phaseFeatures(
+    { train, validation },
     aug,
     featureSeed,
-    featureProgress(options.callbacks, phase, 'train'),
+    phase,
+    options.callbacks,
   );
-  const valFeatures =
-    validation.length > 0
-      ? await learner.features(
-          validation,
-          null,
-          featureSeed,
-          featureProgress(options.callbacks, phase, 'validation'),
-        )
-      : null;
   const f = trainFeatures.data.length / (trainFeatures.views * train.length);
   // a batch's rows are copied in JS: 20× tfjs-wasm's gather, and no second copy of every feature
   const featureRows = (rows: number[]) =>

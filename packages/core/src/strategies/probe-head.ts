@@ -5,7 +5,7 @@ import type { HeadTrainingOptions, TrainOptions } from '../classifier/options.js
 import { resolveClassWeights } from '../data/dataset.js';
 import { OUTPUT_LAYER } from '../model/head.js';
 import { fitLinearProbe, type LinearProbeResult, type ProbeStep } from '../probe/linear-probe.js';
-import { featureProgress, phaseCallbacks } from '../train/callbacks.js';
+import { phaseCallbacks } from '../train/callbacks.js';
 import type { EpochLog, PhaseHistory, ProgressEvent } from '../train/loop.js';
 import { enterPhase } from '../train/resume.js';
 import { measureHeadOnFeatures } from '../train/validation.js';
@@ -26,21 +26,13 @@ export async function solveHeadOnFeatures(
   const { classes } = learner;
   const started = Date.now();
   const seed = options.seed ?? DEFAULTS.common.seed;
-  const trainFeatures = await learner.features(
-    train,
+  const { train: trainFeatures, validation: valFeatures } = await learner.phaseFeatures(
+    { train, validation },
     null,
     seed,
-    featureProgress(options.callbacks, phase, 'train'),
+    phase,
+    options.callbacks,
   );
-  const valFeatures =
-    validation.length > 0
-      ? await learner.features(
-          validation,
-          null,
-          seed,
-          featureProgress(options.callbacks, phase, 'validation'),
-        )
-      : null;
   const phaseRng = rng.fork();
   const entered = await enterPhase(phase, where, options.resume, phaseRng, []);
   learner.captureState = entered.capture;

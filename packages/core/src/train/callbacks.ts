@@ -1,5 +1,5 @@
 import * as tfc from '@tensorflow/tfjs-core';
-import type { Phase, ProgressEvent, TrainingCallbacks, WeightSnapshot } from './loop.js';
+import type { ProgressEvent, TrainingCallbacks, WeightSnapshot } from './loop.js';
 
 /**
  * A phase's callbacks: the caller's, then `onProgress` as a callback, then one that records the
@@ -34,16 +34,5 @@ export function snapshotOf(variables: tfc.Variable[]): () => WeightSnapshot {
       },
       dispose: () => tfc.dispose(copies),
     };
-  };
-}
-
-/** Passes the backbone's progress over one split of a phase to every callback's `onFeatures`. */
-export function featureProgress(
-  callbacks: readonly TrainingCallbacks[] | undefined,
-  phase: Phase,
-  split: 'train' | 'validation',
-): (done: number, total: number) => Promise<void> {
-  return async (done, total) => {
-    for (const cb of callbacks ?? []) await cb.onFeatures?.({ phase, split, done, total });
   };
 }
