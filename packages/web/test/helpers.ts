@@ -44,6 +44,7 @@ export interface PageHelpers {
   makeImage(kind: 'h' | 'v', seed: number): ImageData;
   mount(attributes: Record<string, string>): Promise<TrainerHandle>;
   addStripes(trainer: TrainerHandle, n: number, first?: number): Promise<void>;
+  mountStripes(n: number): Promise<TrainerHandle>;
   predictStripes(
     trainer: TrainerHandle,
     n: number,

@@ -89,13 +89,7 @@ describe.skipIf(!haveChromium || !built)(
       const page = await openPage();
       const seen = await page.evaluate(async () => {
         const t = window.graftTest;
-        const trainer = await t.mount({
-          'model-url': '/models/backbone/',
-          backend: 'wasm',
-          classes: 'horizontal,vertical',
-        });
-        await trainer.ready;
-        await t.addStripes(trainer, 6);
+        const trainer = await t.mountStripes(6);
         const bar = trainer.shadowRoot.querySelector(
           'progress[aria-label="Training progress"]',
         ) as HTMLProgressElement;
@@ -175,13 +169,7 @@ describe.skipIf(!haveChromium || !built)(
       const page = await openPage();
       const result = await page.evaluate(async () => {
         const t = window.graftTest;
-        const maker = await t.mount({
-          'model-url': '/models/backbone/',
-          backend: 'wasm',
-          classes: 'horizontal,vertical',
-        });
-        await maker.ready;
-        await t.addStripes(maker, 6);
+        const maker = await t.mountStripes(6);
         await maker.train({ epochs: 5 });
         const zip = await maker.export();
         const broken = await t.mount({ 'model-url': '/models/missing/', backend: 'wasm' });
@@ -220,13 +208,7 @@ describe.skipIf(!haveChromium || !built)(
       const page = await openPage();
       const result = await page.evaluate(async () => {
         const t = window.graftTest;
-        const trainer = await t.mount({
-          'model-url': '/models/backbone/',
-          backend: 'wasm',
-          classes: 'horizontal,vertical',
-        });
-        await trainer.ready;
-        await t.addStripes(trainer, 6);
+        const trainer = await t.mountStripes(6);
         const root = trainer.shadowRoot;
         const validationNote = () => {
           const legend = root.querySelector('.legend') as HTMLElement;
@@ -278,14 +260,7 @@ describe.skipIf(!haveChromium || !built)(
       const page = await openPage();
       const widget = page.locator('graft-trainer');
       await page.evaluate(async () => {
-        const t = window.graftTest;
-        const trainer = await t.mount({
-          'model-url': '/models/backbone/',
-          backend: 'wasm',
-          classes: 'horizontal,vertical',
-        });
-        await trainer.ready;
-        await t.addStripes(trainer, 33);
+        await window.graftTest.mountStripes(33);
       });
       const card = widget.getByRole('group', { name: 'Class horizontal' });
       expect(await card.locator('.thumbs > *').count()).toBe(30);
@@ -316,13 +291,7 @@ describe.skipIf(!haveChromium || !built)(
       const page = await openPage();
       const result = await page.evaluate(async () => {
         const t = window.graftTest;
-        const trainer = await t.mount({
-          'model-url': '/models/backbone/',
-          backend: 'wasm',
-          classes: 'horizontal,vertical',
-        });
-        await trainer.ready;
-        await t.addStripes(trainer, 9);
+        const trainer = await t.mountStripes(9);
         const text = () => trainer.shadowRoot.querySelector('[aria-label="Accuracy per class"]')!.textContent;
         const held = (await trainer.train({ validationSplit: 0.34 })) as unknown as {
           perClass: { images: number }[];
@@ -344,14 +313,7 @@ describe.skipIf(!haveChromium || !built)(
     it('deletes one example from its thumbnail, by mouse or keyboard', async () => {
       const page = await openPage();
       await page.evaluate(async () => {
-        const t = window.graftTest;
-        const trainer = await t.mount({
-          'model-url': '/models/backbone/',
-          backend: 'wasm',
-          classes: 'horizontal,vertical',
-        });
-        await trainer.ready;
-        await t.addStripes(trainer, 3);
+        await window.graftTest.mountStripes(3);
       });
       const widget = page.locator('graft-trainer');
       const card = widget.getByRole('group', { name: 'Class horizontal' });
