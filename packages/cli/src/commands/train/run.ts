@@ -46,7 +46,6 @@ interface RunSetup {
   say: (line: string) => void;
 }
 
-/** `graft train`: everything that can be wrong is found before any compute, then the run. */
 /** A count bar over each split's images as the backbone computes their features. */
 function featureBars(): TrainingCallbacks {
   let bar: ReturnType<typeof createProgressBar> | null = null;
@@ -62,6 +61,7 @@ function featureBars(): TrainingCallbacks {
   };
 }
 
+/** `graft train`: everything that can be wrong is found before any compute, then the run. */
 export async function train(dataPath: string, flags: TrainFlags, resumed?: RunConfig): Promise<void> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
   checkFlags(flags);
