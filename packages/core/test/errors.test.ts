@@ -30,7 +30,7 @@ describe('errors a person can act on', () => {
     await expect(clf.fit([empty], { epochs: 1 })).rejects.toThrow('blank.png is empty (0×0)');
     const short = { pixels: new Uint8Array(10), width: 4, height: 4, label: 'red', id: 'short.png' };
     await expect(clf.fit([short], { epochs: 1 })).rejects.toThrow(
-      'short.png has 10 bytes of pixels; 4×4 RGB needs 48',
+      'short.png has 10 pixel values; 4×4 RGB needs 48',
     );
     expect(clf.stats.backboneImages).toBe(0);
     clf.dispose();

@@ -49,7 +49,7 @@ export function registerClassifyCommand(program: Command): void {
       });
       bar.done();
       process.stderr.write(`graft: ${spec.id}, weights ${weights.source}\n`);
-      const { images, skipped } = await decodeInputs(files);
+      const { images, skipped } = await decodeInputs(files, spec.inputSize);
       const results: { file: string; predictions: Awaited<ReturnType<typeof decodePredictions>>[number] }[] =
         [];
       for (let start = 0; start < images.length; start += opts.batchSize) {

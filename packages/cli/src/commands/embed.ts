@@ -101,7 +101,7 @@ export function registerEmbedCommand(program: Command): void {
       const chunk = opts.batchSize * CHUNK_BATCHES;
       try {
         for (let start = 0; start < files.length; start += chunk) {
-          const decoded = await decodeInputs(files.slice(start, start + chunk));
+          const decoded = await decodeInputs(files.slice(start, start + chunk), embedder.inputSize);
           skipped += decoded.skipped.length;
           const features = await embedder.extract(
             decoded.images.map((i) => i.image),

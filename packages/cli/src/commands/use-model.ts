@@ -41,7 +41,7 @@ export function registerModelCommands(program: Command): void {
         const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
         const clf = await loadClassifier(fileLoadHandler(resolveModelDir(runOrModel)));
         clf.accelerator = engine.accelerator;
-        const { images, skipped } = await decodeInputs(await listImageFiles(inputs));
+        const { images, skipped } = await decodeInputs(await listImageFiles(inputs), clf.info.inputSize);
         const predictions = await clf.predict(
           images.map((i) => i.image),
           { topK: opts.top },
@@ -93,6 +93,7 @@ export function registerModelCommands(program: Command): void {
           );
         const loaded = await loadDataset(scanned, {
           strict: opts.strict,
+          maxSize: clf.info.inputSize,
           warn: (m) => process.stderr.write(`graft: warning: ${m}\n`),
         });
         const report = await clf.evaluate(loaded.images);

@@ -29,12 +29,18 @@ export async function loadDataset(
     strict?: boolean;
     warn?: (message: string) => void;
     pixelLimit?: number;
+    /** The model's input size: bigger images are shrunk to it as they are decoded. */
+    maxSize: readonly [number, number];
+    /** Keep shrunk images as rounded bytes (for augmented training). */
+    roundResized?: boolean;
     onProgress?: (done: number, total: number) => void;
-  } = {},
+  },
 ): Promise<LoadedDataset> {
   let brokenEntries = 0;
   const loaded = await loadImageDataset(scanned, {
     pixelLimit: options.pixelLimit,
+    maxSize: options.maxSize,
+    roundResized: options.roundResized,
     onProgress: options.onProgress,
     onBad: ({ path, reason, kind }) => {
       if (options.strict)

@@ -1,6 +1,10 @@
-/** A decoded image as Graft takes it: 8-bit RGB, row-major HWC. Decoding is the host's job. */
+/**
+ * A decoded image as Graft takes it: RGB values in [0, 255], row-major HWC. Decoding is the host's
+ * job. Pixels are bytes as decoded, or floats where the host already resized the image (bilinear
+ * resizing gives values between the bytes; rounding them would change the result).
+ */
 export interface RgbImage {
-  pixels: Uint8Array;
+  pixels: Uint8Array | Float32Array;
   width: number;
   height: number;
 }
@@ -13,7 +17,7 @@ export function assertRgbImage(image: RgbImage, name = 'image'): void {
   const expected = image.width * image.height * 3;
   if (image.pixels.length !== expected) {
     throw new Error(
-      `${name} has ${image.pixels.length} bytes of pixels; ${image.width}×${image.height} RGB needs ${expected}`,
+      `${name} has ${image.pixels.length} pixel values; ${image.width}×${image.height} RGB needs ${expected}`,
     );
   }
 }

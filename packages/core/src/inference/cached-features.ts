@@ -43,7 +43,9 @@ export async function cachedFeatures(
   const missing: { row: number; example: Example; key: string }[] = [];
   for (let i = 0; i < examples.length; i++) {
     const e = examples[i]!;
-    const content = await sha256Hex(e.pixels);
+    const content = await sha256Hex(
+      new Uint8Array(e.pixels.buffer, e.pixels.byteOffset, e.pixels.byteLength),
+    );
     for (let v = 0; v < views; v++) {
       const key = featureKey({
         contentHash: `${content}:${e.width}x${e.height}`,

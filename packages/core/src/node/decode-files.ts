@@ -1,8 +1,12 @@
-import { type DecodedImage, decodeImageFile, ImageDecodeError } from './decode-image.js';
+import { createHash } from 'node:crypto';
+import type { RgbImage } from '../data/image.js';
+import { shrinkToFit } from '../data/shrink.js';
+import { decodeImageFile, ImageDecodeError } from './decode-image.js';
 
 /** Images decoded from files: the good ones (with their position in the input), and the bad ones. */
 export interface DecodedFiles {
-  images: { file: string; index: number; image: DecodedImage }[];
+  /** `sha256` (with `hash: true`) is of the pixels as decoded, before any resizing. */
+  images: { file: string; index: number; image: RgbImage; sha256?: string }[];
   skipped: { file: string; reason: string }[];
 }
 
@@ -14,6 +18,17 @@ export interface DecodeFilesOptions {
   onBad?: (err: ImageDecodeError) => void;
   /** Called after each file, good or bad, with how many are done of how many. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * `[height, width]`: an image with more pixels than this is resized to it as soon as it is
+   * decoded (exactly as the classifier resizes, so results do not change), and only the small
+   * copy is kept: memory then grows with neither the photos' size nor, beyond a few in flight,
+   * their number. Give the model's input size. Default: images are kept as decoded.
+   */
+  maxSize?: readonly [number, number];
+  /** Keep resized pixels as rounded bytes instead of floats (see `maxSize`). Default false. */
+  roundResized?: boolean;
+  /** Also return the sha256 of each image's decoded pixels (default false). */
+  hash?: boolean;
 }
 
 /** Files decoded at once: decoding runs on libuv's threads, so a few in flight keep both cores busy. */
@@ -28,9 +43,12 @@ export async function decodeFiles(
   options: DecodeFilesOptions = {},
 ): Promise<DecodedFiles> {
   const out: DecodedFiles = { images: [], skipped: [] };
-  const inFlight: (Promise<DecodedImage> | undefined)[] = [];
+  const inFlight: (Promise<{ image: RgbImage; sha256?: string }> | undefined)[] = [];
   const begin = (index: number) => {
-    const decoding = decodeImageFile(files[index]!, options.pixelLimit);
+    const decoding = decodeImageFile(files[index]!, options.pixelLimit).then((image) => ({
+      sha256: options.hash ? createHash('sha256').update(image.pixels).digest('hex') : undefined,
+      image: options.maxSize ? shrinkToFit(image, options.maxSize, { bytes: options.roundResized }) : image,
+    }));
     decoding.catch(() => {}); // handled in order below; an early stop (--strict) leaves the rest unread
     inFlight[index] = decoding;
   };
@@ -40,7 +58,8 @@ export async function decodeFiles(
     const decoding = inFlight[index]!;
     inFlight[index] = undefined;
     try {
-      out.images.push({ file, index, image: await decoding });
+      const { image, sha256 } = await decoding;
+      out.images.push({ file, index, image, ...(sha256 ? { sha256 } : {}) });
     } catch (err) {
       if (!(err instanceof ImageDecodeError)) throw err;
       options.onBad?.(err);

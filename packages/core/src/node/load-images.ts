@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { LabeledImage } from '../data/dataset.js';
-import { decodeFiles } from './decode-files.js';
+import { type DecodeFilesOptions, decodeFiles } from './decode-files.js';
 import { DatasetError, type ScannedDataset, scanDataset } from './image-folder.js';
 
 /** Something of a data set that cannot be used: a broken folder entry, or an image that does not decode. */
@@ -11,7 +10,7 @@ export interface BadInput {
 }
 
 /** How to load a data set's images. */
-export interface LoadImagesOptions {
+export interface LoadImagesOptions extends Pick<DecodeFilesOptions, 'maxSize' | 'roundResized'> {
   /** Images larger than this many pixels are refused (default: 100 million). */
   pixelLimit?: number;
   /**
@@ -51,6 +50,9 @@ export async function loadImageDataset(
     scanned.files.map((f) => f.path),
     {
       pixelLimit: options.pixelLimit,
+      maxSize: options.maxSize,
+      roundResized: options.roundResized,
+      hash: true,
       onBad: (err) => options.onBad?.({ path: err.file, reason: err.reason, kind: 'image' }),
       onProgress: options.onProgress,
     },
@@ -61,9 +63,9 @@ export async function loadImageDataset(
     hashes: new Map(),
     skipped: [...scanned.skipped, ...decoded.skipped.map((s) => ({ path: s.file, reason: s.reason }))],
   };
-  for (const { file, index, image } of decoded.images) {
+  for (const { file, index, image, sha256 } of decoded.images) {
     out.images.push({ ...image, label: scanned.files[index]!.label, id: file });
-    out.hashes.set(file, createHash('sha256').update(image.pixels).digest('hex'));
+    out.hashes.set(file, sha256!);
   }
   for (const label of scanned.classes) {
     if (!out.images.some((i) => i.label === label)) {
