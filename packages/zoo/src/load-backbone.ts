@@ -65,6 +65,12 @@ export interface LoadedBackbone {
 export interface BackbonePlatform {
   /** A registered weight file's bytes, verified against its md5 and size (cached where possible). */
   fetchPretrained(spec: ModelSpec, file: WeightFileSpec, options: LoadBackboneOptions): Promise<Uint8Array>;
+  /**
+   * Checks a cached pretrained file again in full, after its bytes failed to load (a copy trusted
+   * by its size and time can still have been damaged): deletes it and returns the problem when it
+   * fails, so that `fetchPretrained` gets a good copy; null when it passes.
+   */
+  recheckPretrained?(spec: ModelSpec, file: WeightFileSpec): Promise<string | null>;
   /** A user's own weight file, by path or URL. */
   readUserFile(location: string, options: LoadBackboneOptions): Promise<Uint8Array>;
   /** A converted model folder, by path or URL. */
@@ -183,14 +189,31 @@ async function loadWeightsInto(
         }
       }
     }
-    const bytes = await platform.fetchPretrained(spec, file, options);
-    options.onProgress?.({
-      phase: 'read',
-      file: file.fileName,
-      loaded: bytes.byteLength,
-      total: bytes.byteLength,
-    });
-    loadWeightsFromKerasH5(model, bytes, file.fileName);
+    const load = async () => {
+      const bytes = await platform.fetchPretrained(spec, file, options);
+      options.onProgress?.({
+        phase: 'read',
+        file: file.fileName,
+        loaded: bytes.byteLength,
+        total: bytes.byteLength,
+      });
+      loadWeightsFromKerasH5(model, bytes, file.fileName);
+    };
+    let refetched = '';
+    try {
+      await load();
+    } catch (err) {
+      const problem = platform.recheckPretrained ? await platform.recheckPretrained(spec, file) : null;
+      if (problem === null) throw err;
+      try {
+        await load();
+      } catch (again) {
+        throw new Error(
+          `the cached ${file.fileName} did not load and failed its check (${problem}); it was deleted, and getting it again failed: ${again instanceof Error ? again.message : String(again)}`,
+        );
+      }
+      refetched = `; the cached copy did not load and failed its check (${problem}), so it was fetched again`;
+    }
     if (cache) {
       options.onProgress?.({ phase: 'convert', file: file.fileName, loaded: 0 });
       const converted = await convertModel(
@@ -205,7 +228,7 @@ async function loadWeightsInto(
       );
       await cache.save(key, converted);
     }
-    return { source: `${weights} (${file.fileName})`, id: file.md5 };
+    return { source: `${weights} (${file.fileName}${refetched})`, id: file.md5 };
   }
 
   if (!looksLikeLocation(weights)) {

@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,18 @@ function serveModel(
   };
   registerModel(spec);
   return { spec, file, path };
+}
+
+/**
+ * Flips the HDF5 signature (the reader then refuses the file) and leaves the stamp saying
+ * "verified", as a damage that kept the file's size and time would.
+ */
+function damageKeepingStamp(path: string): void {
+  const damaged = readFileSync(path);
+  damaged[0] = damaged[0]! ^ 0xff;
+  writeFileSync(path, damaged);
+  const { size, mtimeMs } = statSync(path);
+  writeFileSync(`${path}.verified`, `${size}:${mtimeMs}`);
 }
 
 const requestsFor = (path: string) => server.requests.filter((r) => r.path === path);
@@ -294,6 +306,30 @@ describe('loadBackbone in Node', () => {
     expect(again.weights.source).toBe(`imagenet (${NOTOP})`);
     expect(readFileSync(shard)[10]).not.toBe(damaged[10]);
     again.model.dispose();
+  });
+
+  it('checks a cached .h5 again when it does not load: a damaged copy with its old size and time is fetched again', async () => {
+    const { spec, file, path } = serveModel('ok');
+    const dest = await ensureWeightFile(spec, file, fast);
+    damageKeepingStamp(dest);
+    const again = await loadBackbone('test-w64');
+    expect(again.weights.source).toMatch(
+      /the cached copy did not load and failed its check \(.*md5.*\), so it was fetched again/,
+    );
+    expect(md5(readFileSync(dest))).toBe(file.md5);
+    expect(requestsFor(path)).toHaveLength(2);
+    again.model.dispose();
+  });
+
+  it('says which cached .h5 failed and why when it cannot be fetched again (offline)', async () => {
+    const { spec, file } = serveModel('ok');
+    const dest = await ensureWeightFile(spec, file, fast);
+    damageKeepingStamp(dest);
+    env.offline = true;
+    await expect(loadBackbone('test-w64')).rejects.toThrow(
+      /the cached resnet50_w64_notop\.h5 did not load and failed its check \(.*resnet50_w64_notop\.h5: .*md5.*\); it was deleted, and getting it again failed: .*offline mode is on/,
+    );
+    expect(existsSync(dest)).toBe(false);
   });
 
   it("loads a user's own .h5 by path, and names a missing one", async () => {

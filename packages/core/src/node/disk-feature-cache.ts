@@ -2,15 +2,21 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureCache } from '../features/cache.js';
-import { writeFileAtomic } from './atomic.js';
+import { whyUnwritable, writeFileAtomic } from './atomic.js';
 
 /**
  * Backbone features on disk, one file per key (the CLI's is `<GRAFT_HOME>/features/`), so that a
  * second run on the same images skips the backbone. Written atomically; a damaged or missing file
- * reads as a miss.
+ * reads as a miss. A folder that cannot be written (read-only, full) leaves features uncached
+ * with one `warn`: the run goes on.
  */
 export class DiskFeatureCache implements FeatureCache {
-  constructor(readonly dir: string) {}
+  private unwritable = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly options: { warn?: (message: string) => void } = {},
+  ) {}
 
   private pathOf(key: string): string {
     const h = createHash('sha256').update(key).digest('hex');
@@ -28,9 +34,17 @@ export class DiskFeatureCache implements FeatureCache {
   }
 
   async set(key: string, features: Float32Array): Promise<void> {
-    await writeFileAtomic(
-      this.pathOf(key),
-      new Uint8Array(features.buffer, features.byteOffset, features.byteLength),
-    );
+    if (this.unwritable) return;
+    try {
+      await writeFileAtomic(
+        this.pathOf(key),
+        new Uint8Array(features.buffer, features.byteOffset, features.byteLength),
+      );
+    } catch (err) {
+      this.unwritable = true;
+      this.options.warn?.(
+        `cannot keep backbone features in ${this.dir} (${whyUnwritable(err)}): the next run computes them again`,
+      );
+    }
   }
 }

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BackboneAccelerator } from '../features/accelerator.js';
 import { createOnnxAccelerator, type OrtModule } from '../features/onnx-accelerator.js';
-import { writeFileAtomic } from './atomic.js';
+import { whyUnwritable, writeFileAtomic } from './atomic.js';
 
 /** onnxruntime-node, an optional peer dependency; a string says why it cannot be used. */
 export async function loadOnnxRuntime(): Promise<{ ort: OrtModule; version: string } | string> {
@@ -61,9 +61,7 @@ export function diskGraphCache(dir: string, warn: (message: string) => void) {
       } catch (err) {
         unwritable = true;
         await rm(file, { force: true }).catch(() => {});
-        warn(
-          `cannot keep the ONNX graph in ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): it is rebuilt each run`,
-        );
+        warn(`cannot keep the ONNX graph in ${dir} (${whyUnwritable(err)}): it is rebuilt each run`);
       }
     },
   };

@@ -48,6 +48,8 @@ export const diskConvertedCache = {
     }
     return diskConvertedReader(dir);
   },
-  save: (key: string, files: ConvertedFiles) => writeConvertedFolder(convertedDir(key), files),
+  // best effort: a cache that cannot be written (read-only, full) costs the next load a re-read of the .h5
+  save: (key: string, files: ConvertedFiles) =>
+    writeConvertedFolder(convertedDir(key), files).catch(() => {}),
   remove: (key: string) => rm(convertedDir(key), { recursive: true, force: true }),
 };

@@ -77,7 +77,18 @@ export async function downloadFile(
   expected: ExpectedFile,
   options: DownloadOptions = {},
 ): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
+  await mkdir(dirname(dest), { recursive: true }).catch((err) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS' || code === 'ENOENT' // recursive mkdir in a read-only folder says ENOENT
+          ? 'it cannot be made: read-only or missing'
+          : String(err);
+    throw new Error(
+      `cannot download into the cache folder ${dirname(dest)} (${why}): set GRAFT_HOME to a folder you can write`,
+    );
+  });
   const lock = await acquireLock(`${dest}.lock`, {
     signal: options.signal,
     staleMs: options.lockStaleMs,

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackbonePlatform } from '../load-backbone.js';
 import { fetchBytes, httpConvertedReader } from '../platform/fetch-platform.js';
 import { diskConvertedCache, diskConvertedReader } from './converted-store.js';
-import { ensureWeightFile } from './weight-cache.js';
+import { ensureWeightFile, recheckWeightFile } from './weight-cache.js';
 
 function isUrl(location: string): boolean {
   return /^https?:\/\//i.test(location);
@@ -15,6 +15,7 @@ export const nodePlatform: BackbonePlatform = {
     const path = await ensureWeightFile(spec, file, options);
     return new Uint8Array(await readFile(path));
   },
+  recheckPretrained: recheckWeightFile,
   async readUserFile(location, options) {
     if (isUrl(location)) return fetchBytes(location, { ...options, fileName: location });
     try {

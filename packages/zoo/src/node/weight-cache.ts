@@ -25,8 +25,9 @@ async function verifiedBefore(path: string): Promise<boolean> {
   }
 }
 
+/** Best effort: in a read-only cache the file is simply checked again next time. */
 async function markVerified(path: string): Promise<void> {
-  await writeFile(stampPath(path), await stampOf(path));
+  await writeFile(stampPath(path), await stampOf(path)).catch(() => {});
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -83,6 +84,23 @@ export async function ensureWeightFile(
   await downloadFile(urls, path, file, options);
   await markVerified(path);
   return path;
+}
+
+/**
+ * Checks a cached weight file in full (md5 and size), whatever its stamp says: a file that fails
+ * is deleted with its stamp and the problem returned; null when it passes (or is not cached).
+ */
+export async function recheckWeightFile(spec: ModelSpec, file: WeightFileSpec): Promise<string | null> {
+  const path = weightFilePath(spec, file);
+  if (!(await exists(path))) return null;
+  const problem = await checkFile(path, file);
+  if (problem === null) {
+    await markVerified(path);
+    return null;
+  }
+  await rm(path, { force: true });
+  await rm(stampPath(path), { force: true });
+  return `${path}: ${problem}`;
 }
 
 /** Which of a model's weight files a file on disk is, by md5. */

@@ -96,6 +96,9 @@ export async function train(dataPath: string, flags: TrainFlags, resumed?: RunCo
       strict: flags.strict,
       warn,
       pixelLimit: flags.maxPixels,
+      // random crops zoom in: keep twice the detail for them (fastai's presizing)
+      maxSize: flags.augment ? [inputSize[0] * 2, inputSize[1] * 2] : inputSize,
+      roundResized: flags.augment,
       onProgress: (done, total) => bar.update(done, total),
     });
     bar.done();
@@ -168,7 +171,9 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
       seed: flags.seed,
     });
   }
-  clf.featureCache = new DiskFeatureCache(join(graftHome(), 'features'));
+  clf.featureCache = new DiskFeatureCache(join(graftHome(), 'features'), {
+    warn: (m) => say(`graft: warning: ${m}`),
+  });
   clf.accelerator = engine.accelerator;
   clf.activationStore = fileActivationStore(); // fine-tuning sets whose frozen activations exceed 1 GB
 
