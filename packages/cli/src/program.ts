@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerClassifyCommand } from './commands/classify.js';
 import { registerEmbedCommand } from './commands/embed.js';
+import { registerScaleCommands } from './commands/scale.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerModelCommands } from './commands/use-model.js';
 import { registerZooCommands } from './commands/zoo.js';
@@ -29,5 +30,6 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 130 interrupted.`,
   registerZooCommands(program);
   registerEmbedCommand(program);
   registerClassifyCommand(program);
+  registerScaleCommands(program);
   return program;
 }

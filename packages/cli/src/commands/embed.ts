@@ -1,5 +1,11 @@
+import { resolve } from 'node:path';
 import { createFeatureExtractor } from '@graft/core';
-import { type ImageEmbedder, listImageFiles, openCachedFeatureExtractor } from '@graft/core/advanced';
+import {
+  type EmbedTask,
+  type ImageEmbedder,
+  listImageFiles,
+  openCachedFeatureExtractor,
+} from '@graft/core/advanced';
 import { expectedWeightsId, getModel, loadBackbone, nodePlatform } from '@graft/zoo';
 import type { Command } from 'commander';
 import { decodeInputs } from '../data/decode-inputs.js';
@@ -7,8 +13,9 @@ import { imageSize, positiveInt } from '../errors.js';
 import { ENGINE_OPTION, MIRROR_OPTION, startEngine, startRuntime } from '../runtime/context.js';
 import type { ActiveEngine } from '../runtime/engine.js';
 import { createProgressBar } from '../ui/progress.js';
+import { addShardOptions, featureDtype, runSharded, type ShardFlags } from './scale.js';
 
-interface EmbedOptions {
+interface EmbedOptions extends ShardFlags {
   model: string;
   weights?: string;
   mirror?: string;
@@ -70,9 +77,30 @@ async function openEmbedder(
   }
 }
 
+/** What a sharded `graft embed` plans: the weights named by their id, paths made absolute for other machines. */
+async function embedTask(opts: EmbedOptions): Promise<EmbedTask> {
+  const spec = getModel(opts.model);
+  const weights = opts.weights && /[/\\.]/.test(opts.weights) ? resolve(opts.weights) : opts.weights;
+  let weightsId = await expectedWeightsId(spec.id, { weights }, nodePlatform);
+  if (!weightsId) {
+    const backbone = await loadBackbone(spec.id, { weights, mirror: opts.mirror });
+    weightsId = backbone.weights.id;
+    backbone.model.dispose();
+  }
+  return {
+    kind: 'embed',
+    model: spec.id,
+    weights,
+    weightsId,
+    layer: opts.layer ?? spec.featureLayer,
+    inputSize: opts.imageSize ?? [spec.inputSize[0], spec.inputSize[1]],
+    dtype: featureDtype(opts.dtype),
+  };
+}
+
 /** `graft embed`: pooled backbone features per image. */
 export function registerEmbedCommand(program: Command): void {
-  program
+  const command = program
     .command('embed <images...>')
     .description('pooled backbone features (embeddings) for each image (files or folders)')
     .option('--model <id>', 'zoo model', 'resnet50')
@@ -87,40 +115,42 @@ export function registerEmbedCommand(program: Command): void {
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
     .option(...ENGINE_OPTION)
     .option(...MIRROR_OPTION)
-    .action(async (inputs: string[], opts: EmbedOptions) => {
-      const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
-      const files = await listImageFiles(inputs);
-      const { embedder, weights, dispose } = await openEmbedder(opts, engine);
-      process.stderr.write(
-        `graft: ${opts.model}, weights ${weights}, layer ${embedder.layer}, ${embedder.inputSize.join('×')} input\n`,
-      );
-      // decoded, embedded and written a chunk at a time; the JSON array is written as it grows
-      let skipped = 0;
-      let written = 0;
-      if (opts.json) process.stdout.write('[');
-      const chunk = opts.batchSize * CHUNK_BATCHES;
-      try {
-        for (let start = 0; start < files.length; start += chunk) {
-          const decoded = await decodeInputs(files.slice(start, start + chunk), embedder.inputSize);
-          skipped += decoded.skipped.length;
-          const features = await embedder.extract(
-            decoded.images.map((i) => i.image),
-            { batchSize: opts.batchSize, names: decoded.images.map((i) => i.file) },
-          );
-          const lines = decoded.images.map((img, i) => {
-            const values = features[i]!;
-            if (opts.json)
-              return `${written++ === 0 ? '' : ','}${JSON.stringify({ file: img.file, features: Array.from(values) })}`;
-            return `${img.file}\t${Array.from(values, (v) => v.toPrecision(6)).join(' ')}\n`;
-          });
-          if (lines.length > 0 && !process.stdout.write(lines.join('')))
-            await new Promise((done) => process.stdout.once('drain', done));
-        }
-      } finally {
-        await embedder.dispose();
-        dispose();
+    .option('--dtype <type>', 'features in the shard files as float32 or float16 (with --out)', 'float32');
+  addShardOptions(command).action(async (inputs: string[], opts: EmbedOptions) => {
+    const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
+    if (opts.out) return runSharded(await embedTask(opts), inputs, opts, engine);
+    const files = await listImageFiles(inputs);
+    const { embedder, weights, dispose } = await openEmbedder(opts, engine);
+    process.stderr.write(
+      `graft: ${opts.model}, weights ${weights}, layer ${embedder.layer}, ${embedder.inputSize.join('×')} input\n`,
+    );
+    // decoded, embedded and written a chunk at a time; the JSON array is written as it grows
+    let skipped = 0;
+    let written = 0;
+    if (opts.json) process.stdout.write('[');
+    const chunk = opts.batchSize * CHUNK_BATCHES;
+    try {
+      for (let start = 0; start < files.length; start += chunk) {
+        const decoded = await decodeInputs(files.slice(start, start + chunk), embedder.inputSize);
+        skipped += decoded.skipped.length;
+        const features = await embedder.extract(
+          decoded.images.map((i) => i.image),
+          { batchSize: opts.batchSize, names: decoded.images.map((i) => i.file) },
+        );
+        const lines = decoded.images.map((img, i) => {
+          const values = features[i]!;
+          if (opts.json)
+            return `${written++ === 0 ? '' : ','}${JSON.stringify({ file: img.file, features: Array.from(values) })}`;
+          return `${img.file}\t${Array.from(values, (v) => v.toPrecision(6)).join(' ')}\n`;
+        });
+        if (lines.length > 0 && !process.stdout.write(lines.join('')))
+          await new Promise((done) => process.stdout.once('drain', done));
       }
-      if (opts.json) process.stdout.write(']\n');
-      if (skipped > 0) process.exitCode = 1;
-    });
+    } finally {
+      await embedder.dispose();
+      dispose();
+    }
+    if (opts.json) process.stdout.write(']\n');
+    if (skipped > 0) process.exitCode = 1;
+  });
 }

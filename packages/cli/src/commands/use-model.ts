@@ -1,9 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULTS, fileLoadHandler, loadClassifier } from '@graft/core';
 import {
   listImageFiles,
   MODEL_FILES,
+  modelFolderId,
   quantizeWeights,
   replaceFolderAtomic,
   scanDataset,
@@ -16,6 +17,7 @@ import { positiveInt, UsageError } from '../errors.js';
 import { writeReport } from '../report/write-report.js';
 import { RunFolder, resolveModelDir } from '../runs/run-folder.js';
 import { ENGINE_OPTION, startEngine, startRuntime } from '../runtime/context.js';
+import { addShardOptions, runSharded, type ShardFlags } from './scale.js';
 
 function csvCell(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -23,51 +25,61 @@ function csvCell(s: string): string {
 
 /** `graft predict`, `graft evaluate`, `graft report`, `graft export`: using a trained model. */
 export function registerModelCommands(program: Command): void {
-  program
+  const predict = program
     .command('predict <run-or-model> <images...>')
     .description('classify images (files or folders) with a trained model')
     .option('--top <k>', 'classes per image', positiveInt('--top'), DEFAULTS.predict.topK)
     .option('--json', 'one JSON array on stdout')
     .option('--csv', 'CSV on stdout: file,label,probability')
     .option('--backend <name>', 'auto, tensorflow-gpu, tensorflow, wasm or cpu', 'auto')
-    .option(...ENGINE_OPTION)
-    .action(
-      async (
-        runOrModel: string,
-        inputs: string[],
-        opts: { top: number; json?: boolean; csv?: boolean; backend: string; engine: string },
-      ) => {
-        if (opts.json && opts.csv) throw new UsageError('give either --json or --csv');
-        const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
-        const clf = await loadClassifier(fileLoadHandler(resolveModelDir(runOrModel)));
-        clf.accelerator = engine.accelerator;
-        const { images, skipped } = await decodeInputs(await listImageFiles(inputs), clf.info.inputSize);
-        const predictions = await clf.predict(
-          images.map((i) => i.image),
-          { topK: opts.top },
-        );
-        clf.dispose();
-        const rows = images.map((img, i) => ({
-          file: img.file,
-          label: predictions[i]!.label,
-          probability: predictions[i]!.probability,
-          top: predictions[i]!.top.map(({ label, probability }) => ({ label, probability })),
-        }));
-        if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-        else if (opts.csv) {
-          process.stdout.write('file,label,probability\n');
-          for (const r of rows)
-            process.stdout.write(`${csvCell(r.file)},${csvCell(r.label)},${r.probability.toFixed(6)}\n`);
-        } else {
-          for (const r of rows) {
-            process.stdout.write(
-              `${r.file}\t${r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join('  ')}\n`,
-            );
-          }
+    .option(...ENGINE_OPTION);
+  addShardOptions(predict).action(
+    async (
+      runOrModel: string,
+      inputs: string[],
+      opts: ShardFlags & { top: number; json?: boolean; csv?: boolean; backend: string; engine: string },
+    ) => {
+      if (opts.json && opts.csv) throw new UsageError('give either --json or --csv');
+      const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
+      if (opts.out) {
+        const modelDir = resolve(resolveModelDir(runOrModel));
+        const task = {
+          kind: 'predict' as const,
+          modelDir,
+          weightsId: await modelFolderId(modelDir),
+          topK: opts.top,
+        };
+        return runSharded(task, inputs, { ...opts, batchSize: DEFAULTS.predict.batchSize }, engine);
+      }
+      const clf = await loadClassifier(fileLoadHandler(resolveModelDir(runOrModel)));
+      clf.accelerator = engine.accelerator;
+      const { images, skipped } = await decodeInputs(await listImageFiles(inputs), clf.info.inputSize);
+      const predictions = await clf.predict(
+        images.map((i) => i.image),
+        { topK: opts.top },
+      );
+      clf.dispose();
+      const rows = images.map((img, i) => ({
+        file: img.file,
+        label: predictions[i]!.label,
+        probability: predictions[i]!.probability,
+        top: predictions[i]!.top.map(({ label, probability }) => ({ label, probability })),
+      }));
+      if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+      else if (opts.csv) {
+        process.stdout.write('file,label,probability\n');
+        for (const r of rows)
+          process.stdout.write(`${csvCell(r.file)},${csvCell(r.label)},${r.probability.toFixed(6)}\n`);
+      } else {
+        for (const r of rows) {
+          process.stdout.write(
+            `${r.file}\t${r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join('  ')}\n`,
+          );
         }
-        if (skipped.length > 0) process.exitCode = 1;
-      },
-    );
+      }
+      if (skipped.length > 0) process.exitCode = 1;
+    },
+  );
 
   program
     .command('evaluate <run-or-model> <data>')

@@ -2,6 +2,7 @@ import { sha256Hex } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import { augmentImage, type ResolvedAugment } from '../data/augment.js';
 import type { Example } from '../data/dataset.js';
+import type { RgbImage } from '../data/image.js';
 import { type FeatureCache, featureKey } from '../features/cache.js';
 import { hashSeed } from '../util/hash-seed.js';
 import { Random } from '../util/random.js';
@@ -17,6 +18,13 @@ export interface ExampleFeatures {
 export interface FeatureCounters {
   backboneImages: number;
   featureCacheHits: number;
+}
+
+/** What names an image's pixels in feature keys: their sha256 and size. */
+export async function imageContentHash(image: RgbImage): Promise<string> {
+  const { pixels } = image;
+  const digest = await sha256Hex(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
+  return `${digest}:${image.width}x${image.height}`;
 }
 
 /**
@@ -43,12 +51,10 @@ export async function cachedFeatures(
   const missing: { row: number; example: Example; key: string }[] = [];
   for (let i = 0; i < examples.length; i++) {
     const e = examples[i]!;
-    const content = await sha256Hex(
-      new Uint8Array(e.pixels.buffer, e.pixels.byteOffset, e.pixels.byteLength),
-    );
+    const contentHash = await imageContentHash(e);
     for (let v = 0; v < views; v++) {
       const key = featureKey({
-        contentHash: `${content}:${e.width}x${e.height}`,
+        contentHash,
         backbone: id,
         weights: weightsId,
         preprocessing,

@@ -43,4 +43,5 @@ export {
 export { BACKBONE_WEIGHTS_FILE, type BackboneFileReuse, type FileSaveOptions } from './model-files.js';
 export { createNodeOnnxEngine, diskGraphCache, loadOnnxRuntime, type NodeOnnxEngine } from './onnx-engine.js';
 export { loggedBefore, readTrainingState, saveResumable, TRAINING_STATE_FILES } from './resumable.js';
+export * from './scale/index.js';
 export { createStepWorkers, type StepWorkerOptions } from './step-workers.js';

@@ -38,6 +38,8 @@ export interface TrainFlags {
   val?: string;
   imageSize?: [number, number];
   augment?: boolean;
+  /** A merged `graft embed --out` folder whose features stand in for the backbone. */
+  features?: string;
   classWeights?: (typeof CLASS_WEIGHTS)[number];
   earlyStop?: number;
   dropout: number;
@@ -166,6 +168,7 @@ export function addTrainOptions(command: Command): Command {
     .option('--val <data>', 'a separate validation data set (folder or CSV/JSONL)')
     .option('--image-size <size>', 'resize images to N or HxW (default: the model’s input size)', imageSize)
     .option('--augment', 'random crops, flips, brightness and contrast')
+    .option('--features <dir>', 'features from a merged graft embed --out DIR: the backbone does not run')
     .option(
       '--class-weights <auto>',
       "'auto' to balance imbalanced classes",
@@ -224,6 +227,10 @@ export function checkFlags(flags: TrainFlags): void {
   ) {
     throw new UsageError('--freeze, --head-epochs and --lr-mult are for --strategy fine-tune');
   }
+  if (flags.features && (flags.augment || flags.strategy === 'fine-tune'))
+    throw new UsageError(
+      '--features holds one fixed view per image: it trains a head (feature extraction) without --augment',
+    );
   if (flags.head === 'probe' && flags.augment) {
     throw new UsageError('--head probe solves a head on fixed features: with --augment use --head sgd');
   }

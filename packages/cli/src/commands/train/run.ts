@@ -13,7 +13,9 @@ import {
   createStepWorkers,
   DatasetError,
   DiskFeatureCache,
+  featuresMismatch,
   fileActivationStore,
+  openMergedFeatures,
   type ScannedDataset,
   scanDataset,
 } from '@graft/core/advanced';
@@ -59,6 +61,19 @@ function featureBars(): TrainingCallbacks {
       }
     },
   };
+}
+
+/** The features of a merged `graft embed --out` folder, checked to be what `clf`'s backbone would compute. */
+async function mergedFeaturesFor(dir: string, clf: Classifier, spec: ModelSpec) {
+  const merged = await openMergedFeatures(dir);
+  const problem = featuresMismatch(merged.task, {
+    model: spec.id,
+    weightsId: clf.info.weights.id,
+    layer: clf.info.featureLayer,
+    inputSize: clf.info.inputSize,
+  });
+  if (problem) throw new UsageError(`--features ${dir} was embedded differently from this run (${problem})`);
+  return merged.cache;
 }
 
 /** `graft train`: everything that can be wrong is found before any compute, then the run. */
@@ -171,9 +186,9 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
       seed: flags.seed,
     });
   }
-  clf.featureCache = new DiskFeatureCache(join(graftHome(), 'features'), {
-    warn: (m) => say(`graft: warning: ${m}`),
-  });
+  clf.featureCache = flags.features
+    ? await mergedFeaturesFor(flags.features, clf, spec)
+    : new DiskFeatureCache(join(graftHome(), 'features'), { warn: (m) => say(`graft: warning: ${m}`) });
   clf.accelerator = engine.accelerator;
   clf.activationStore = fileActivationStore(); // fine-tuning sets whose frozen activations exceed 1 GB
 

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type FeatureCache, InMemoryFeatureCache } from '../../features/cache.js';
+import { type EmbedTask, readManifest, type Shard } from './manifest.js';
+import { MERGED_FEATURES, MERGED_INDEX } from './merge.js';
+import { readNpy } from './npy.js';
+import type { ShardProcessor } from './processor.js';
+import { type IndexLine, isShardDone } from './shard-files.js';
+
+/**
+ * Runs `shards` of a job in this process, skipping the finished ones (incremental resume):
+ * `--shard i/n` and runs without a queue. `onProgress` counts images over the given shards.
+ */
+export async function runShardsHere(
+  outDir: string,
+  files: readonly string[],
+  shards: readonly Shard[],
+  processor: ShardProcessor,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ ran: number; kept: number }> {
+  const total = shards.reduce((n, s) => n + s.count, 0);
+  let done = 0;
+  let ran = 0;
+  for (const shard of shards) {
+    if (await isShardDone(outDir, shard)) {
+      done += shard.count;
+      onProgress?.(done, total);
+      continue;
+    }
+    await processor.run(shard, files.slice(shard.start, shard.start + shard.count), outDir, (n) =>
+      onProgress?.(done + n, total),
+    );
+    done += shard.count;
+    ran++;
+    onProgress?.(done, total);
+  }
+  return { ran, kept: shards.length - ran };
+}
+
+/**
+ * Why features embedded by `task` are not what a classifier on `identity` would compute (another
+ * backbone, weights, layer or input size), or null when they are.
+ */
+export function featuresMismatch(
+  task: EmbedTask,
+  identity: { model: string; weightsId: string; layer: string; inputSize: readonly [number, number] },
+): string | null {
+  const differs: string[] = [];
+  if (task.model !== identity.model) differs.push(`model ${task.model}, not ${identity.model}`);
+  else if (task.weightsId !== identity.weightsId) differs.push('other weights');
+  if (task.layer !== identity.layer) differs.push(`layer ${task.layer}, not ${identity.layer}`);
+  if (task.inputSize.join('x') !== identity.inputSize.join('x'))
+    differs.push(`input ${task.inputSize.join('×')}, not ${identity.inputSize.join('×')}`);
+  return differs.length > 0 ? differs.join('; ') : null;
+}
+
+/**
+ * Merged features of a sharded embed (`graft embed --out DIR`, then merged) as a feature cache a
+ * classifier reads instead of running its backbone (`clf.featureCache`), with the task that made
+ * them, so the caller can check it is the classifier's backbone, weights, layer and size.
+ */
+export async function openMergedFeatures(
+  dir: string,
+): Promise<{ task: EmbedTask; cache: FeatureCache; rows: number }> {
+  const manifest = await readManifest(dir);
+  if (manifest.task.kind !== 'embed') throw new Error(`${dir} holds predictions, not features`);
+  let index: IndexLine[];
+  try {
+    index = (await readFile(join(dir, MERGED_INDEX), 'utf8'))
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as IndexLine);
+  } catch (err) {
+    throw new Error(
+      `${join(dir, MERGED_INDEX)} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): merge the shards first (graft merge ${dir})`,
+    );
+  }
+  const features = await readNpy(join(dir, MERGED_FEATURES));
+  const cache = new InMemoryFeatureCache(Number.MAX_SAFE_INTEGER);
+  for (const line of index) {
+    if (line.row === undefined || !line.key) continue;
+    if (line.row >= features.rows)
+      throw new Error(`${join(dir, MERGED_INDEX)} names row ${line.row} of ${features.rows}: damaged?`);
+    await cache.set(line.key, features.values.slice(line.row * features.dim, (line.row + 1) * features.dim));
+  }
+  return { task: manifest.task, cache, rows: features.rows };
+}

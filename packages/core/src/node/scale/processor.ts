@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expectedWeightsId, getModel, loadBackbone, type ModelSpec, nodePlatform } from '@graft/zoo';
+import { loadClassifier } from '../../classifier/create.js';
+import type { BackboneAccelerator } from '../../features/accelerator.js';
+import { featureKey } from '../../features/cache.js';
+import { imageContentHash } from '../../inference/cached-features.js';
+import {
+  createFeatureExtractor,
+  type ImageEmbedder,
+  openCachedFeatureExtractor,
+} from '../../inference/extractor.js';
+import { decodeFiles } from '../decode-files.js';
+import { fileLoadHandler } from '../model-files.js';
+import type { EmbedTask, PredictTask, Shard, ShardTask } from './manifest.js';
+import { type IndexLine, writeShardOutput } from './shard-files.js';
+
+/** A worker's weights are not the ones a task was planned with: it must not run it. */
+export class WeightsMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WeightsMismatchError';
+  }
+}
+
+/** Runs the shards of one task: the loaded model, kept across shards. */
+export interface ShardProcessor {
+  readonly task: ShardTask;
+  /** Processes `files` (the shard's slice) and writes its output into `outDir` atomically. */
+  run(
+    shard: Shard,
+    files: readonly string[],
+    outDir: string,
+    onProgress?: (done: number) => void,
+  ): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** How a worker opens a task's model. */
+export interface ProcessorOptions {
+  /** Runs the frozen backbone (ONNX Runtime in Node), as for a local run. */
+  accelerator?: BackboneAccelerator;
+  /** This machine's weights for the task's model (a path), in place of what the task names. */
+  weights?: string;
+  mirror?: string;
+  /** Images per forward pass (default 8). */
+  batchSize?: number;
+}
+
+/** sha256 over a model folder's files (names and bytes), in name order: what names its weights. */
+export async function modelFolderId(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const name of (await readdir(dir)).sort()) {
+    hash.update(`${name}\n`);
+    hash.update(await readFile(join(dir, name)));
+  }
+  return hash.digest('hex');
+}
+
+async function openEmbedderFor(
+  spec: ModelSpec,
+  task: EmbedTask,
+  options: ProcessorOptions,
+): Promise<{ embedder: ImageEmbedder; free: () => void }> {
+  const weights = options.weights ?? task.weights;
+  const mine = await expectedWeightsId(spec.id, { weights }, nodePlatform);
+  const refuse = (id: string) =>
+    new WeightsMismatchError(
+      `this worker's weights for ${spec.id} (${weights ?? 'default'}, id ${id.slice(0, 16)}…) are not the ones the job was planned with (id ${task.weightsId.slice(0, 16)}…): refusing it`,
+    );
+  if (mine && mine !== task.weightsId) throw refuse(mine);
+  if (mine && options.accelerator) {
+    const cached = await openCachedFeatureExtractor(spec, {
+      accelerator: options.accelerator,
+      weightsId: mine,
+      layer: task.layer,
+      inputSize: task.inputSize,
+    });
+    if (cached) return { embedder: cached, free: () => {} };
+  }
+  const backbone = await loadBackbone(spec.id, {
+    weights,
+    mirror: options.mirror,
+    inputShape: [task.inputSize[0], task.inputSize[1], 3],
+  });
+  if (backbone.weights.id !== task.weightsId) {
+    backbone.model.dispose();
+    throw refuse(backbone.weights.id);
+  }
+  const embedder = createFeatureExtractor(backbone, {
+    layer: task.layer,
+    inputSize: task.inputSize,
+    accelerator: options.accelerator,
+  });
+  return { embedder, free: () => backbone.model.dispose() };
+}
+
+async function openEmbed(task: EmbedTask, options: ProcessorOptions): Promise<ShardProcessor> {
+  const spec = getModel(task.model);
+  const { embedder, free } = await openEmbedderFor(spec, task, options);
+  const batchSize = options.batchSize ?? 8;
+  return {
+    task,
+    async run(shard, files, outDir, onProgress) {
+      const { images, skipped } = await decodeFiles(files, { maxSize: task.inputSize });
+      const failed = new Map(skipped.map((s) => [s.file, s.reason]));
+      const rows: Float32Array[] = [];
+      for (let start = 0; start < images.length; start += batchSize) {
+        const chunk = images.slice(start, start + batchSize);
+        rows.push(
+          ...(await embedder.extract(
+            chunk.map((c) => c.image),
+            { batchSize, names: chunk.map((c) => c.file) },
+          )),
+        );
+        onProgress?.(start + chunk.length);
+      }
+      const index: IndexLine[] = [];
+      let row = 0;
+      for (const [i, file] of files.entries()) {
+        const reason = failed.get(file);
+        if (reason !== undefined) {
+          index.push({ file, error: reason });
+          continue;
+        }
+        const image = images[row]!.image;
+        const contentHash = await imageContentHash(image);
+        const key = featureKey({
+          contentHash,
+          backbone: spec.id,
+          weights: task.weightsId,
+          preprocessing: spec.preprocessing,
+          inputSize: task.inputSize,
+          layer: task.layer,
+          view: 'original',
+        });
+        index.push({ file, row: row++, content: contentHash, key, input: shard.start + i });
+      }
+      await writeShardOutput(outDir, shard, { index, features: rows, dtype: task.dtype });
+      onProgress?.(files.length);
+    },
+    dispose: async () => {
+      await embedder.dispose();
+      free();
+    },
+  };
+}
+
+async function openPredict(task: PredictTask, options: ProcessorOptions): Promise<ShardProcessor> {
+  const mine = await modelFolderId(task.modelDir);
+  if (mine !== task.weightsId)
+    throw new WeightsMismatchError(
+      `the model folder ${task.modelDir} on this worker (id ${mine.slice(0, 16)}…) is not the one the job was planned with (id ${task.weightsId.slice(0, 16)}…): refusing it`,
+    );
+  const clf = await loadClassifier(fileLoadHandler(task.modelDir));
+  clf.accelerator = options.accelerator ?? null;
+  const batchSize = options.batchSize ?? 8;
+  return {
+    task,
+    async run(shard, files, outDir, onProgress) {
+      const { images, skipped } = await decodeFiles(files, { maxSize: clf.info.inputSize });
+      const failed = new Map(skipped.map((s) => [s.file, s.reason]));
+      const predictions = await clf.predict(
+        images.map((i) => i.image),
+        { topK: task.topK, batchSize },
+      );
+      onProgress?.(files.length);
+      let row = 0;
+      const index: IndexLine[] = files.map((file, i) => {
+        const reason = failed.get(file);
+        if (reason !== undefined) return { file, error: reason };
+        const p = predictions[row++]!;
+        return {
+          file,
+          input: shard.start + i,
+          label: p.label,
+          probability: p.probability,
+          top: p.top.map(({ label, probability }) => ({ label, probability })),
+        };
+      });
+      await writeShardOutput(outDir, shard, { index });
+    },
+    dispose: async () => clf.dispose(),
+  };
+}
+
+/** Opens the model a task needs, refusing it when this machine's weights are not the planned ones. */
+export function openShardProcessor(task: ShardTask, options: ProcessorOptions = {}): Promise<ShardProcessor> {
+  return task.kind === 'embed' ? openEmbed(task, options) : openPredict(task, options);
+}

@@ -1,0 +1,94 @@
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic.js';
+import { SHARDS_DIR, type Shard } from './manifest.js';
+import { encodeNpy, type FeatureDtype, readNpy } from './npy.js';
+
+/**
+ * One line of a shard's index, per input file in order: its features' row (embed) or its
+ * prediction (predict), or why it was skipped.
+ */
+export interface IndexLine {
+  file: string;
+  /** Position in the whole input. */
+  input?: number;
+  error?: string;
+  /** Row in the features file (embed). */
+  row?: number;
+  /** sha256 and size of the pixels the backbone saw (embed). */
+  content?: string;
+  /** The feature-cache key of the row, so `graft train --features` finds it (embed). */
+  key?: string;
+  label?: string;
+  probability?: number;
+  top?: { label: string; probability: number }[];
+}
+
+const indexPath = (dir: string, shard: Pick<Shard, 'id'>) => join(dir, SHARDS_DIR, `${shard.id}.jsonl`);
+const featuresPath = (dir: string, shard: Pick<Shard, 'id'>) => join(dir, SHARDS_DIR, `${shard.id}.npy`);
+
+/**
+ * Writes a shard's output: the features file first, then the index, each atomically (a temporary
+ * name, then a rename), so an index under its final name means a complete shard — a crash at any
+ * point leaves the shard simply not done. Rewriting a done shard (a retried job) writes the same.
+ */
+export async function writeShardOutput(
+  dir: string,
+  shard: Shard,
+  output: { index: IndexLine[]; features?: Float32Array[]; dtype?: FeatureDtype },
+): Promise<void> {
+  if (output.features) {
+    const dim = output.features[0]?.length ?? 0;
+    const values = new Float32Array(output.features.length * dim);
+    for (const [i, row] of output.features.entries()) values.set(row, i * dim);
+    await writeFileAtomic(
+      featuresPath(dir, shard),
+      encodeNpy(values, output.features.length, dim, output.dtype ?? 'float32'),
+    );
+  }
+  await writeFileAtomic(indexPath(dir, shard), output.index.map((l) => `${JSON.stringify(l)}\n`).join(''));
+}
+
+/** Whether a shard's output is complete (its index is in place). */
+export async function isShardDone(dir: string, shard: Pick<Shard, 'id'>): Promise<boolean> {
+  try {
+    await stat(indexPath(dir, shard));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A finished shard's index; the error names the file. */
+export async function readShardIndex(dir: string, shard: Pick<Shard, 'id'>): Promise<IndexLine[]> {
+  const path = indexPath(dir, shard);
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as IndexLine;
+      } catch {
+        throw new Error(`${path}: line ${i + 1} is not JSON (damaged?)`);
+      }
+    });
+}
+
+/** A finished shard's features. */
+export function readShardFeatures(dir: string, shard: Pick<Shard, 'id'>) {
+  return readNpy(featuresPath(dir, shard));
+}
+
+/** Removes what crashed writers left under temporary names (never a finished file). */
+export async function removeStaleTemporaries(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(join(dir, SHARDS_DIR));
+  } catch {
+    return 0;
+  }
+  const stale = names.filter((n) => n.includes('.tmp-'));
+  await Promise.all(stale.map((n) => rm(join(dir, SHARDS_DIR, n), { force: true })));
+  return stale.length;
+}
