@@ -103,6 +103,25 @@ describe('loadImageFolder (Node)', () => {
 });
 
 describe('listImageFiles (Node)', () => {
+  it('reads a CSV or JSONL list of paths, relative to the list', async () => {
+    writeFileSync(join(dir, 'photos/list.csv'), 'path,label\ncat/a.png,cat\n"dog/c.png",dog\n');
+    writeFileSync(
+      join(dir, 'photos/list.jsonl'),
+      `{"path":"cat/b.png"}\n{"path":"${join(dir, 'photos/dog/c.png')}"}\n`,
+    );
+    const files = await listImageFiles([join(dir, 'photos/list.csv'), join(dir, 'photos/list.jsonl')]);
+    expect(files.map((f) => f.slice(dir.length + 1))).toEqual([
+      'photos/cat/a.png',
+      'photos/dog/c.png',
+      'photos/cat/b.png',
+      'photos/dog/c.png',
+    ]);
+    writeFileSync(join(dir, 'photos/bad.jsonl'), '{"file":"x.png"}\n');
+    await expect(listImageFiles([join(dir, 'photos/bad.jsonl')])).rejects.toThrow(
+      'bad.jsonl:1: expected a path',
+    );
+  });
+
   it('expands folders recursively in name order, keeps named files and missing ones', async () => {
     const files = await listImageFiles([
       join(dir, 'photos/dog'),

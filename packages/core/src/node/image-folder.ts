@@ -211,7 +211,8 @@ function parseCsvLine(line: string): string[] {
 /**
  * Image files named by `inputs`, folders expanded (recursively, in name order, hidden files and
  * link loops left out). A named file is kept whatever its ending; a missing one is kept, so that
- * decoding reports it by name.
+ * decoding reports it by name. A `.csv` or `.jsonl` input is a list of paths (the first column,
+ * or the `path` field: a `path,label` list works), relative to the list's folder.
  */
 export async function listImageFiles(inputs: readonly string[]): Promise<string[]> {
   const out: string[] = [];
@@ -232,6 +233,40 @@ export async function listImageFiles(inputs: readonly string[]): Promise<string[
         if (!name.startsWith('.')) await visit(join(path, name), false);
     } else if (explicit || IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) out.push(path);
   }
-  for (const input of inputs) await visit(input, true);
+  for (const input of inputs) {
+    if (LIST_FILE.test(input)) out.push(...(await readPathList(input)));
+    else await visit(input, true);
+  }
   return out;
+}
+
+/** A list of image paths: `.csv` (the first column, as in a `path,label` list) or `.jsonl` (`path`). */
+const LIST_FILE = /\.(csv|jsonl)$/i;
+
+async function readPathList(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new DatasetError(`${file}: no such list of images`);
+  }
+  const base = dirname(resolve(file));
+  const paths: string[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    let path: unknown;
+    if (/\.jsonl$/i.test(file)) {
+      try {
+        ({ path } = JSON.parse(line) as { path?: unknown });
+      } catch {
+        throw new DatasetError(`${file}:${i + 1}: not a JSON object`);
+      }
+    } else {
+      path = parseCsvLine(line)[0];
+      if (i === 0 && path === 'path') return; // header
+    }
+    if (typeof path !== 'string' || path === '') throw new DatasetError(`${file}:${i + 1}: expected a path`);
+    paths.push(isAbsolute(path) ? path : join(base, path));
+  });
+  return paths;
 }
