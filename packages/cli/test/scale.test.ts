@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -121,7 +121,7 @@ describe('sharded embedding without a broker', () => {
     const header = readFileSync(join(reference, 'features.npy')).subarray(0, 80).toString('latin1');
     expect(header).toContain("'shape': (300, ");
     const again = await graft(['embed', data, ...model, '--out', reference, '--shard-size', '40'], env());
-    expect(again.stderr).toContain('0 shards run, 8 already finished');
+    expect(again.stderr).toContain('0 run, 8 already finished');
   });
 
   it('--shard i/n run separately (and n with JOB_COMPLETION_INDEX) then merged equals the one-process output', async () => {
@@ -144,6 +144,30 @@ describe('sharded embedding without a broker', () => {
     });
     expect(last.status, last.stderr).toBe(0);
     expect(merged(out)).toEqual(merged(reference));
+  });
+
+  it('lists an unreadable image in the index with its reason (exit 1), and writes float16 when asked', async () => {
+    const small = tempDir();
+    await writeClassFolders(small, { red: [200, 40, 40] }, 3, (i) => i * 9);
+    writeFileSync(join(small, 'red', 'broken.png'), 'not a png');
+    const out = join(tempDir(), 'half');
+    const r = await graft(['embed', small, ...model, '--out', out, '--dtype', 'float16'], env());
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/merged 3 images \(1 unreadable\)/);
+    expect(r.stderr).toMatch(/warning: skipped .*broken\.png: is not an image in a format graft reads/);
+    const lines = readFileSync(join(out, 'index.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.input, l.row ?? l.error.slice(0, 15)])).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 'is not an image'],
+    ]);
+    const header = readFileSync(join(out, 'features.npy')).subarray(0, 80).toString('latin1');
+    expect(header).toContain("'descr': '<f2'");
+    expect(header).toContain("'shape': (3, ");
   });
 
   it('refuses an output folder that holds another job', async () => {

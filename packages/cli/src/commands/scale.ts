@@ -87,7 +87,10 @@ export async function runSharded(
   const manifest = planShards(task, files, flags.shardSize);
   await writeManifest(out, manifest, files);
   const say = (m: string) => process.stderr.write(`graft: ${m}\n`);
-  say(`${files.length} images in ${manifest.shards.length} shards of ${flags.shardSize} → ${out}`);
+  const shards = manifest.shards.length;
+  say(
+    `${files.length} images in ${shards} shard${shards === 1 ? '' : 's'} of up to ${flags.shardSize} → ${out}`,
+  );
   const bar = createProgressBar(task.kind === 'embed' ? 'embedding' : 'predicting', process.stderr, 'images');
   if (flags.queue) {
     const { failed } = await coordinateShards({
@@ -117,7 +120,7 @@ export async function runSharded(
       const mine = shardsOfSlice(manifest, slice, slices);
       const { ran, kept } = await runShardsHere(out, files, mine, processor, (d, t) => bar.update(d, t));
       bar.done();
-      say(`${flags.shard ? `slice ${slice}/${slices}: ` : ''}${ran} shards run, ${kept} already finished`);
+      say(`${flags.shard ? `slice ${slice}/${slices}: ` : ''}${ran} run, ${kept} already finished`);
     } finally {
       await processor.dispose();
     }

@@ -121,7 +121,7 @@ async function openEmbed(task: EmbedTask, options: ProcessorOptions): Promise<Sh
       for (const [i, file] of files.entries()) {
         const reason = failed.get(file);
         if (reason !== undefined) {
-          index.push({ file, error: reason });
+          index.push({ file, input: shard.start + i, error: reason });
           continue;
         }
         const image = images[row]!.image;
@@ -169,7 +169,7 @@ async function openPredict(task: PredictTask, options: ProcessorOptions): Promis
       let row = 0;
       const index: IndexLine[] = files.map((file, i) => {
         const reason = failed.get(file);
-        if (reason !== undefined) return { file, error: reason };
+        if (reason !== undefined) return { file, input: shard.start + i, error: reason };
         const p = predictions[row++]!;
         return {
           file,
