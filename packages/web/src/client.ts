@@ -11,9 +11,8 @@ export interface EngineClient {
   terminate(): void;
 }
 
-/** An engine in a Web Worker started from `url` (module worker). */
-export function workerClient(url: string | URL, onEvent: (event: EngineEvent) => void): EngineClient {
-  const worker = new Worker(url, { type: 'module', name: 'graft-trainer' });
+/** An engine in `worker` (a module worker running graft-worker.js). */
+export function workerClient(worker: Worker, onEvent: (event: EngineEvent) => void): EngineClient {
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let next = 1;
   let broken: Error | null = null;
@@ -33,7 +32,11 @@ export function workerClient(url: string | URL, onEvent: (event: EngineEvent) =>
   };
   worker.addEventListener('error', (event) => {
     event.preventDefault();
-    fail(new Error(`the training worker failed to start or crashed (${event.message || url.toString()})`));
+    fail(
+      new Error(
+        `the training worker failed to start or crashed (${event.message || 'is graft-worker.js served?'})`,
+      ),
+    );
   });
   worker.addEventListener('messageerror', () =>
     fail(new Error('the training worker sent a message that could not be read')),

@@ -1,9 +1,9 @@
+import { bundledWasmFiles, startBundledWorker } from './assets.js';
 import { type EngineClient, mainThreadClient, workerClient } from './client.js';
 import { message, type Reporter } from './events.js';
 import type { BackendPreference, EngineEvent, EngineInfo } from './protocol.js';
 
 const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
-const WORKER_FILE = 'graft-worker.js';
 
 /** What the connection tells the element. */
 export interface ConnectionHost {
@@ -56,15 +56,21 @@ export class EngineConnection {
         `backend="${backend}" is not one of ${BACKENDS.join(', ')}`,
         'fix the backend attribute',
       );
-    const wasmBase = new URL(attribute('wasm-url') ?? './', this.scriptUrl).href;
+    const wasmUrl = attribute('wasm-url');
+    const wasmPaths = wasmUrl ? new URL(wasmUrl, this.scriptUrl).href : bundledWasmFiles();
     const notes: string[] = [];
     const onEvent = (event: EngineEvent) => this.host.onEvent(event);
     if (attribute('worker') !== 'off' && typeof Worker !== 'undefined') {
-      const url = new URL(attribute('worker-url') ?? WORKER_FILE, this.scriptUrl);
+      const workerUrl = attribute('worker-url');
       let client: EngineClient | null = null;
       try {
-        client = workerClient(url, onEvent);
-        this.host.onStart(await client.call('init', { backend, wasmBase }));
+        client = workerClient(
+          workerUrl
+            ? new Worker(new URL(workerUrl, this.scriptUrl), { type: 'module', name: 'graft-trainer' })
+            : startBundledWorker(),
+          onEvent,
+        );
+        this.host.onStart(await client.call('init', { backend, wasmPaths }));
         return client;
       } catch (err) {
         client?.terminate();
@@ -76,7 +82,7 @@ export class EngineConnection {
       notes.push('training runs on the main thread (worker="off" or no Worker support)');
     }
     const client = await mainThreadClient(onEvent);
-    const info = await client.call('init', { backend, wasmBase });
+    const info = await client.call('init', { backend, wasmPaths });
     this.host.onStart({ ...info, notes: [...notes, ...info.notes] });
     return client;
   }

@@ -86,7 +86,8 @@ export type ModelFiles = Record<string, Uint8Array>;
 
 /** Requests from the element to the engine; each resolves to the matching reply. */
 export interface EngineMethods {
-  init(args: { backend: BackendPreference; wasmBase: string }): EngineInfo;
+  /** `wasmPaths`: the folder of tfjs-backend-wasm's `.wasm` files, or each file's URL by name. */
+  init(args: { backend: BackendPreference; wasmPaths: string | Record<string, string> }): EngineInfo;
   loadBackbone(args: { modelUrl: string }): BackboneReady;
   addExamples(args: { label: string; images: Pixels[] }): number;
   removeClass(args: { label: string }): void;

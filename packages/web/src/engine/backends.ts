@@ -75,10 +75,14 @@ async function webgpuIsFallback(): Promise<boolean> {
 
 /**
  * Sets the first backend that initialises, in the order webgpu → webgl → wasm → cpu (or only the one
- * asked for). `wasmBase` is the URL of the folder holding tfjs-backend-wasm's `.wasm` files.
+ * asked for). `wasmPaths` is the URL of the folder holding tfjs-backend-wasm's `.wasm` files, or
+ * each file's URL by name.
  */
-export async function chooseBackend(preference: BackendPreference, wasmBase: string): Promise<BackendChoice> {
-  setWasmPaths(wasmBase);
+export async function chooseBackend(
+  preference: BackendPreference,
+  wasmPaths: string | Record<string, string>,
+): Promise<BackendChoice> {
+  setWasmPaths(wasmPaths);
   const candidates = preference === 'auto' ? BACKEND_ORDER : [preference];
   const notes: string[] = [];
   for (const name of candidates) {

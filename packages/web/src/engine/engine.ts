@@ -68,8 +68,8 @@ export class TrainerEngine implements Record<keyof EngineMethods, (args: never) 
     private readonly thread: EngineInfo['thread'],
   ) {}
 
-  async init({ backend, wasmBase }: Args<'init'>): Promise<EngineInfo> {
-    const choice = await chooseBackend(backend, wasmBase);
+  async init({ backend, wasmPaths }: Args<'init'>): Promise<EngineInfo> {
+    const choice = await chooseBackend(backend, wasmPaths);
     this.info = { backend: choice.backend, thread: this.thread, notes: choice.notes };
     return this.info;
   }
