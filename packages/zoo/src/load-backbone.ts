@@ -162,11 +162,19 @@ async function loadWeightsInto(
   const variant = spec.weights[weights];
   if (variant?.bundled && !includeTop) {
     const bundled = variant.bundled;
-    await loadConvertedWeights(
-      model,
-      await platform.openConverted(bundled.location, options),
-      bundled.shards,
-    );
+    const files = bundled.files;
+    const reader: ConvertedReader = files
+      ? {
+          location: bundled.location,
+          readBytes: (path) => {
+            const url = files[path];
+            if (!url) throw new Error(`${spec.id}'s bundled weights have no file ${path}`);
+            return platform.readUserFile(url, options);
+          },
+          readText: async (path) => new TextDecoder().decode(await reader.readBytes(path)),
+        }
+      : await platform.openConverted(bundled.location, options);
+    await loadConvertedWeights(model, reader, bundled.shards);
     return {
       source: `${weights} (bundled with @graft/zoo)`,
       id: bundled.shards.map((s) => s.sha256).join(''),

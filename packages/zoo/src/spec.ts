@@ -22,6 +22,12 @@ export interface WeightFileSpec {
 export interface BundledWeightsSpec {
   /** URL of the folder, resolved against the module that declares it (`new URL('…', import.meta.url)`). */
   location: string;
+  /**
+   * Each file's URL by its name in the folder, each a literal `new URL('…/file', import.meta.url)`:
+   * the pattern bundlers (Vite, webpack 5) follow, so the files are emitted with a host's app
+   * (under hashed names, which this map carries). Read instead of `location` when given.
+   */
+  files?: Readonly<Record<string, string>>;
   /** Every shard with its size and sha256; a folder whose manifest says otherwise is refused. */
   shards: readonly { path: string; bytes: number; sha256: string }[];
 }

@@ -218,7 +218,7 @@ const DATA_STORAGE_MSG_TYPE = 0x0008;
  * weight is), instead of jsfive's element-by-element read. Null where the layout is anything else,
  * so the caller falls back to jsfive's general path.
  */
-export function contiguousFloat32(ds: hdf5.Dataset): Float32Array | null {
+export function contiguousFloat32(ds: { readonly shape: number[] }): Float32Array | null {
   try {
     const objects = (ds as unknown as { _dataobjects?: JsfiveDataObjects })._dataobjects;
     if (objects?.dtype !== '<f4') return null;

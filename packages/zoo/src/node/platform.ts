@@ -19,7 +19,9 @@ export const nodePlatform: BackbonePlatform = {
   async readUserFile(location, options) {
     if (isUrl(location)) return fetchBytes(location, { ...options, fileName: location });
     try {
-      return new Uint8Array(await readFile(location));
+      return new Uint8Array(
+        await readFile(location.startsWith('file:') ? fileURLToPath(location) : location),
+      );
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : String(err);

@@ -100,12 +100,26 @@ export async function convertModel(
   return { modelJson, manifest, shards };
 }
 
+/**
+ * A JSON file of a converted folder. A web page in its place (a server's or a dev server's
+ * fallback for a file it does not have) is named as such, not as a JSON syntax error.
+ */
+async function readJsonFile(reader: ConvertedReader, name: string): Promise<unknown> {
+  const text = await reader.readText(name);
+  if (/^\s*</.test(text))
+    throw new IntegrityError(
+      `${reader.location}/${name} is a web page, not the file: nothing is served at that URL. In an app bundled with Vite or webpack, import '@graft/zoo/demo-assets' once for the bundled demo backbone, or serve a graft zoo export folder and pass modelUrl`,
+    );
+  return JSON.parse(text);
+}
+
 /** Reads and checks a converted model's manifest. */
 export async function readConvertedManifest(reader: ConvertedReader): Promise<ConvertedManifest> {
   let manifest: ConvertedManifest;
   try {
-    manifest = JSON.parse(await reader.readText(CONVERTED_MANIFEST_FILE)) as ConvertedManifest;
+    manifest = (await readJsonFile(reader, CONVERTED_MANIFEST_FILE)) as ConvertedManifest;
   } catch (err) {
+    if (err instanceof IntegrityError) throw err;
     throw new IntegrityError(`${reader.location}: cannot read ${CONVERTED_MANIFEST_FILE}: ${errorText(err)}`);
   }
   if (
@@ -142,8 +156,9 @@ export async function loadConvertedWeights(
   }
   let modelJson: tfc.io.ModelJSON;
   try {
-    modelJson = JSON.parse(await reader.readText(MODEL_JSON_FILE)) as tfc.io.ModelJSON;
+    modelJson = (await readJsonFile(reader, MODEL_JSON_FILE)) as tfc.io.ModelJSON;
   } catch (err) {
+    if (err instanceof IntegrityError) throw err;
     throw new IntegrityError(`${reader.location}: cannot read ${MODEL_JSON_FILE}: ${errorText(err)}`);
   }
   const group = modelJson.weightsManifest?.[0];
