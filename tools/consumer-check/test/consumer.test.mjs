@@ -19,7 +19,9 @@ const PACKAGES = ['zoo', 'core', 'web', 'cli'];
 const work = mkdtempSync(join(tmpdir(), 'graft-consumer-'));
 const tarballs = join(work, 'tarballs');
 const app = join(work, 'app');
-const tarball = (name) => `file:${join(tarballs, `graft-${name}-0.0.0.tgz`)}`;
+const version = (name) =>
+  JSON.parse(readFileSync(join(repo, 'packages', name, 'package.json'), 'utf8')).version;
+const tarball = (name) => `file:${join(tarballs, `graft-${name}-${version(name)}.tgz`)}`;
 const run = (command, args, cwd = app) =>
   spawnSync(command, args, {
     cwd,
