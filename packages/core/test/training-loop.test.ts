@@ -77,6 +77,39 @@ describe('runPhase', () => {
     expect(h.epochs.length).toBeLessThan(2);
   });
 
+  it('estimates what is left from whole epochs (checkpoints included) once one is done, so a slow first epoch fades', async () => {
+    // 0.1 s epochs whose steps take almost nothing and whose checkpoint takes the rest, after a
+    // first epoch slowed by warm-up: the old per-step average kept overestimating
+    const f = fakeRunner(new Array(10).fill(1));
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const etas: { epoch: number; eta: number; at: number }[] = [];
+    const started = Date.now();
+    await runPhase({
+      ...f.runner,
+      epochs: 10,
+      step: async (indices, lr, epoch) => {
+        if (epoch === 1) await sleep(150);
+        return f.runner.step(indices, lr, epoch);
+      },
+      callbacks: [
+        {
+          onBatchEnd: (e) =>
+            void (e.batch === 1 && etas.push({ epoch: e.epoch, eta: e.etaSeconds, at: Date.now() })),
+          onEpochEnd: () => sleep(80),
+        },
+      ],
+    });
+    const end = Date.now();
+    for (const { epoch, eta, at } of etas.filter((e) => e.epoch >= 4)) {
+      const actual = (end - at) / 1000;
+      expect(
+        Math.abs(eta - actual),
+        `epoch ${epoch}: ETA ${eta.toFixed(2)} s, took ${actual.toFixed(2)} s`,
+      ).toBeLessThan(0.35 * actual + 0.1);
+    }
+    expect(end - started).toBeGreaterThan(800);
+  });
+
   it('reports batch and epoch progress with rates and ETA, and lets a callback stop', async () => {
     const events: string[] = [];
     const f = fakeRunner([1, 0.9, 0.8]);

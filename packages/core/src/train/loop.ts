@@ -155,10 +155,24 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
   const phaseStart = Date.now();
   const startEpoch = r.startEpoch ?? 1;
   let stepsDone = (startEpoch - 1) * batches;
-  /** Seconds left in the phase at the pace of the steps run in this call (a resumed run skips some). */
-  const etaSeconds = () => {
-    const run = stepsDone - (startEpoch - 1) * batches;
-    return ((Date.now() - phaseStart) / 1000 / Math.max(1, run)) * (totalSteps - stepsDone);
+  /**
+   * Seconds one whole epoch takes, validation and callbacks (checkpoints) included: the median of
+   * the last finished ones, so that a first epoch slowed by warm-up does not linger and short
+   * epochs, whose time is mostly that overhead, are not judged by their steps alone.
+   */
+  const recentEpochs: number[] = [];
+  let epochSeconds: number | null = null;
+  /** Seconds left in the phase, during epoch `epoch` after `batch` of its batches. */
+  const etaSeconds = (epoch: number, batch: number, epochStart: number) => {
+    const left = r.epochs - epoch;
+    const elapsed = (Date.now() - epochStart) / 1000;
+    if (epochSeconds === null) {
+      // nothing finished yet: this epoch's steps so far, and the phase's pace before it (none)
+      const run = stepsDone - (startEpoch - 1) * batches;
+      const perStep = (Date.now() - phaseStart) / 1000 / Math.max(1, run);
+      return perStep * (batches - batch) + perStep * batches * left;
+    }
+    return Math.max(0, epochSeconds - elapsed) + epochSeconds * left;
   };
 
   let yielded = 0;
@@ -199,7 +213,7 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
         loss: lossSum / seen,
         accuracy: correct / seen,
         imagesPerSecond: seen / Math.max(1e-3, (Date.now() - epochStart) / 1000),
-        etaSeconds: etaSeconds(),
+        etaSeconds: etaSeconds(epoch, b + 1, epochStart),
       };
       for (const cb of callbacks) await cb.onBatchEnd?.(event);
     }
@@ -229,11 +243,16 @@ export async function runPhase(r: PhaseRunner): Promise<PhaseHistory> {
       loss: log.loss,
       accuracy: log.accuracy,
       imagesPerSecond: log.imagesPerSecond,
-      etaSeconds: etaSeconds(),
+      etaSeconds: (epochSeconds ?? (Date.now() - epochStart) / 1000) * (r.epochs - epoch),
       log,
     };
     let stop = false;
     for (const cb of callbacks) if ((await cb.onEpochEnd?.(log, event)) === 'stop') stop = true;
+    const whole = (Date.now() - epochStart) / 1000;
+    recentEpochs.push(whole);
+    if (recentEpochs.length > 5) recentEpochs.shift();
+    const sorted = [...recentEpochs].sort((x, y) => x - y);
+    epochSeconds = sorted[Math.floor((sorted.length - 1) / 2)]!;
 
     if (es) {
       const value = log[monitor];
