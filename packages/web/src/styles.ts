@@ -72,7 +72,15 @@ svg.chart .val { stroke-dasharray: 4 3; }
 video.in-card { width: 100%; border-radius: 4px; }
 .thumb .remove-example { position: absolute; top: -6px; right: -6px; padding: 0 4px; font-size: 11px; line-height: 1.2; opacity: 0; }
 .thumb:hover .remove-example, .thumb .remove-example:focus { opacity: 1; }
-@media (pointer: coarse) { .thumb .remove-example { opacity: 1; } }
+/* touch screens: every control at least 44 × 44 px (WCAG 2.5.5); an example's remove button sits
+   under its thumbnail, not on its corner, so that it cannot be hit for a neighbour */
+@media (pointer: coarse) {
+  button, select, .file-button, summary, .class-head input, input[type=number] { min-height: 44px; min-width: 44px; }
+  summary { padding: 12px 0; box-sizing: border-box; }
+  .thumbs { gap: 6px; }
+  .thumb { display: flex; flex-direction: column; align-items: center; }
+  .thumb .remove-example { position: static; opacity: 1; font-size: 16px; }
+}
 .usage pre { white-space: pre-wrap; font-size: 0.8em; background: var(--graft-surface); padding: 6px; border-radius: 4px; }
 .legend .loss { color: var(--graft-danger); }
 .legend .accuracy { color: var(--graft-accent); }
