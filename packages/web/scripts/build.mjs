@@ -19,12 +19,14 @@ const wasmPackage = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/packa
  */
 function selfContainedWasmThreads() {
   const factory = readFileSync(join(wasmPackage, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'), 'utf8');
-  const blob = /new Blob\(\[\s*`var WasmBackendModuleThreadedSimd = ` \+\s*wasmFactoryThreadedSimd\.toString\(\)\s*\]/;
+  const blob =
+    /new Blob\(\[\s*`var WasmBackendModuleThreadedSimd = ` \+\s*wasmFactoryThreadedSimd\.toString\(\)\s*\]/;
   return {
     name: 'graft:self-contained-wasm-threads',
     transform(code, id) {
       if (!id.replaceAll('\\', '/').endsWith('tfjs-backend-wasm/dist/backend_wasm.js')) return null;
-      if (!blob.test(code)) throw new Error(`${id}: the threads' factory blob changed; update scripts/build.mjs`);
+      if (!blob.test(code))
+        throw new Error(`${id}: the threads' factory blob changed; update scripts/build.mjs`);
       return { code: code.replace(blob, `new Blob([${JSON.stringify(factory)}]`), map: null };
     },
   };
