@@ -81,7 +81,7 @@ describe('runPhase', () => {
     // 0.1 s epochs whose steps take almost nothing and whose checkpoint takes the rest, after a
     // first epoch slowed by warm-up: the old per-step average kept overestimating
     const f = fakeRunner(new Array(10).fill(1));
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
     const etas: { epoch: number; eta: number; at: number }[] = [];
     const started = Date.now();
     await runPhase({
