@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // pnpm bench (cli), memory: peak RSS of graft train, evaluate and predict over 100 and 1,000
-// large photos (2000×1500 JPEGs) with the bundled 32×32 demo model. Images are shrunk to the
+// large photos (2000×1500 JPEGs) with the bundled demo model (64×64 input). Images are shrunk to the
 // input size as they are decoded, so the 1,000-photo runs should peak where the 100-photo ones
 // do. Results are printed and written into BENCHMARKS.md between the bench:photos markers.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { here, repo, say } from './lib.mjs';
+import { here, say, writeBenchSection } from './lib.mjs';
 
 const WIDTH = 2000;
 const HEIGHT = 1500;
@@ -78,20 +78,8 @@ const table = [
     return `| graft ${command} | ${mb(small.rss)} (${small.seconds.toFixed(1)} s) | ${mb(large.rss)} (${large.seconds.toFixed(1)} s) | ${(large.rss / small.rss).toFixed(2)}× |`;
   }),
 ];
-const section = [
-  '<!-- bench:photos:start -->',
-  `Command: \`pnpm bench\` (packages/cli/bench/large-photos.mjs). ${new Date().toISOString().slice(0, 10)}; ${cpus()[0].model}, ${cpus().length} threads; Node ${process.version}. ${WIDTH}×${HEIGHT} JPEGs in two classes, the bundled 32×32 demo model (resnet50-mini-fashion), peak RSS of each \`graft\` process (seconds in brackets). Whole bench: ${((performance.now() - started) / 60000).toFixed(1)} min.`,
+writeBenchSection('photos', 'Memory over many large photos (cli)', [
+  `Command: \`pnpm bench\` (packages/cli/bench/large-photos.mjs). ${new Date().toISOString().slice(0, 10)}; ${cpus()[0].model}, ${cpus().length} threads; Node ${process.version}. ${WIDTH}×${HEIGHT} JPEGs in two classes, the bundled demo model (resnet50-mini-fashion, 64×64 input), peak RSS of each \`graft\` process (seconds in brackets). Whole bench: ${((performance.now() - started) / 60000).toFixed(1)} min.`,
   '',
   ...table,
-  '<!-- bench:photos:end -->',
-].join('\n');
-console.log(section);
-const benchmarks = join(repo, 'BENCHMARKS.md');
-const text = readFileSync(benchmarks, 'utf8');
-const pattern = /<!-- bench:photos:start -->[\s\S]*?<!-- bench:photos:end -->/;
-writeFileSync(
-  benchmarks,
-  pattern.test(text)
-    ? text.replace(pattern, section)
-    : `${text.trimEnd()}\n\n## Memory over many large photos (cli)\n\n${section}\n`,
-);
+]);

@@ -137,24 +137,30 @@ export function writeResults({ peak, started, torchFeatures }) {
       return `| ${r.name} | ${r.graft.toFixed(2)} ${r.unit} | ${ref} | ${ratio} | ${share} |`;
     }),
   ];
-  const section = [
-    '<!-- bench:cli:start -->',
+  writeBenchSection('cli', 'ResNet50 at 224×224: Graft vs PyTorch (cli)', [
     `Command: \`pnpm bench\` (packages/cli/bench/suite.mjs, BENCH_SECONDS=${seconds}). ${new Date().toISOString().slice(0, 10)}; ${cpus()[0].model}, ${threads} threads; ${versions}. Whole suite: ${(total / 60).toFixed(1)} min.`,
     `FP32 peak ${peak.gflops.toFixed(0)} GFLOP/s (${peak.how}); a ResNet50 image at 224×224 is ${GFLOP_PER_IMAGE} GFLOP. Ratios above 1 mean Graft is faster. Weights are random (same arithmetic); the end-to-end runs load a full-size Keras-layout .h5 made by make_resnet50_h5.py.`,
     '',
     ...table,
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
-    '<!-- bench:cli:end -->',
-  ].join('\n');
+  ]);
+  say(`bench: wrote BENCHMARKS.md (${(total / 60).toFixed(1)} min)`);
+}
+
+/**
+ * Prints `lines` between the `bench:<marker>` comments and puts them into BENCHMARKS.md in place
+ * of the last run's (under `heading`, at the end, the first time).
+ */
+export function writeBenchSection(marker, heading, lines) {
+  const section = [`<!-- bench:${marker}:start -->`, ...lines, `<!-- bench:${marker}:end -->`].join('\n');
   console.log(section);
   const benchmarks = join(repo, 'BENCHMARKS.md');
   const text = readFileSync(benchmarks, 'utf8');
-  const pattern = /<!-- bench:cli:start -->[\s\S]*?<!-- bench:cli:end -->/;
+  const pattern = new RegExp(`<!-- bench:${marker}:start -->[\\s\\S]*?<!-- bench:${marker}:end -->`);
   writeFileSync(
     benchmarks,
     pattern.test(text)
-      ? text.replace(pattern, section)
-      : `${text.trimEnd()}\n\n## ResNet50 at 224×224: Graft vs PyTorch (cli)\n\n${section}\n`,
+      ? text.replace(pattern, () => section)
+      : `${text.trimEnd()}\n\n## ${heading}\n\n${section}\n`,
   );
-  say(`bench: wrote BENCHMARKS.md (${(total / 60).toFixed(1)} min)`);
 }

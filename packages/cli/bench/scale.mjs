@@ -5,12 +5,12 @@
 // redis-server on loopback; the model is the bundled demo backbone. Results are printed and
 // written into BENCHMARKS.md between the bench:scale markers.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { here, repo, say } from './lib.mjs';
+import { here, say, writeBenchSection } from './lib.mjs';
 
 const IMAGES = Number(process.env.BENCH_SCALE_IMAGES ?? 4000);
 const bin = join(here, '..', 'dist', 'bin.js');
@@ -151,8 +151,7 @@ for (const n of [1, 2, 3]) {
 redis.kill('SIGKILL');
 rmSync(work, { recursive: true, force: true });
 
-const section = [
-  '<!-- bench:scale:start -->',
+writeBenchSection('scale', 'Scale-out on a queue (cli)', [
   `Command: \`pnpm bench\` (packages/cli/bench/scale.mjs, BENCH_SCALE_IMAGES=${IMAGES}). ${new Date().toISOString().slice(0, 10)}; ${cpus()[0].model}, ${cpus().length} threads; Node ${process.version}; redis-server ${
     spawnSync('redis-server', ['--version'])
       .stdout.toString()
@@ -166,15 +165,4 @@ const section = [
   ),
   '',
   `Queue overhead per shard: ${overheadMs.toFixed(1)} ms (the same images in shards of 10 against shards of ${shardSize * 5}, one worker).`,
-  '<!-- bench:scale:end -->',
-].join('\n');
-console.log(section);
-const benchmarks = join(repo, 'BENCHMARKS.md');
-const text = readFileSync(benchmarks, 'utf8');
-const pattern = /<!-- bench:scale:start -->[\s\S]*?<!-- bench:scale:end -->/;
-writeFileSync(
-  benchmarks,
-  pattern.test(text)
-    ? text.replace(pattern, section)
-    : `${text.trimEnd()}\n\n## Scale-out on a queue (cli)\n\n${section}\n`,
-);
+]);

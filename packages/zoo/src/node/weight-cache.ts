@@ -30,6 +30,17 @@ async function markVerified(path: string): Promise<void> {
   await writeFile(stampPath(path), await stampOf(path)).catch(() => {});
 }
 
+/** Hashes a cached file: stamps it verified when it passes, deletes it (and its stamp) when not. */
+async function checkOrDelete(path: string, file: WeightFileSpec): Promise<string | null> {
+  const problem = await checkFile(path, file);
+  if (problem === null) await markVerified(path);
+  else {
+    await rm(path, { force: true });
+    await rm(stampPath(path), { force: true });
+  }
+  return problem;
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -66,13 +77,8 @@ export async function ensureWeightFile(
   const offline = options.offline ?? offlineByDefault();
   if (await exists(path)) {
     if (await verifiedBefore(path)) return path;
-    const problem = await checkFile(path, file);
-    if (problem === null) {
-      await markVerified(path);
-      return path;
-    }
-    await rm(path, { force: true });
-    await rm(stampPath(path), { force: true });
+    const problem = await checkOrDelete(path, file);
+    if (problem === null) return path;
     if (offline) {
       throw new Error(
         `${path} failed verification (${problem}) and was deleted. ${offlineMessage(spec, file, path)}`,
@@ -93,14 +99,8 @@ export async function ensureWeightFile(
 export async function recheckWeightFile(spec: ModelSpec, file: WeightFileSpec): Promise<string | null> {
   const path = weightFilePath(spec, file);
   if (!(await exists(path))) return null;
-  const problem = await checkFile(path, file);
-  if (problem === null) {
-    await markVerified(path);
-    return null;
-  }
-  await rm(path, { force: true });
-  await rm(stampPath(path), { force: true });
-  return `${path}: ${problem}`;
+  const problem = await checkOrDelete(path, file);
+  return problem === null ? null : `${path}: ${problem}`;
 }
 
 /** Which of a model's weight files a file on disk is, by md5. */
@@ -201,15 +201,8 @@ export async function verifyCache(): Promise<{ path: string; ok: boolean; proble
     const spec = getModel(info.model);
     const file = info.top ? spec.weights[info.variant]?.top : spec.weights[info.variant]?.notop;
     if (!file) continue;
-    const problem = await checkFile(info.path, file);
-    if (problem === null) {
-      await markVerified(info.path);
-      results.push({ path: info.path, ok: true });
-    } else {
-      await rm(info.path, { force: true });
-      await rm(stampPath(info.path), { force: true });
-      results.push({ path: info.path, ok: false, problem });
-    }
+    const problem = await checkOrDelete(info.path, file);
+    results.push(problem === null ? { path: info.path, ok: true } : { path: info.path, ok: false, problem });
   }
   return results;
 }
