@@ -50,7 +50,9 @@ export interface PageHelpers {
     n: number,
     first?: number,
   ): Promise<{ expected: string; label: string; probabilities: number[] }[]>;
-  duringFrames<T>(work: () => Promise<T>): Promise<{ result: T; frames: number; longest: number }>;
+  duringFrames<T>(
+    work: () => Promise<T>,
+  ): Promise<{ result: T; frames: number; longest: number; gaps: number[] }>;
   violations: string[];
   writeZip(files: Record<string, Uint8Array>): Uint8Array<ArrayBuffer>;
 }
