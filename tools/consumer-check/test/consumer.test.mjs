@@ -76,6 +76,8 @@ describe('the packed packages', () => {
       expect(manifest.scripts, name).toBeUndefined();
       expect(JSON.stringify(manifest), name).not.toContain('workspace:');
       expect(existsSync(join(dir, 'LICENSE')), name).toBe(true);
+      // the widget's bundle is self-contained: it declares only @graft/core, for its types
+      if (name === 'web') expect(Object.keys(manifest.dependencies)).toEqual(['@graft/core']);
     }
   });
 
