@@ -3,7 +3,7 @@
 // snippet run verbatim on Node, a consumer typechecked with `tsc --strict` (no skipLibCheck), the
 // installed `graft` started, and a Vite app that embeds <graft-trainer> built and trained in
 // Chromium on a cross-origin isolated page. Needs the npm registry (as CI's install does).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -135,17 +135,58 @@ describe('the packed packages', () => {
   });
 });
 
+/** Opens `url` in Chromium and returns what the app's main.js left in `window.result`, and page errors. */
+async function appResult(url) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS] });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    return { result: await page.evaluate(() => window.result), errors };
+  } finally {
+    await browser.close();
+  }
+}
+
 describe.skipIf(!haveChromium)('a Vite app that embeds <graft-trainer>', () => {
-  it('builds with the worker, the .wasm files and the demo backbone emitted, and trains in the worker on threaded wasm', async () => {
+  beforeAll(() => {
     const site = join(app, 'vite-app');
     cpSync(join(here, '..', 'fixture', 'vite-app'), site, { recursive: true });
-    cpSync(
-      join(app, 'node_modules/@graft/zoo/assets/resnet50-mini-fashion'),
-      join(site, 'public/models/demo'),
-      {
-        recursive: true,
-      },
-    );
+    const demo = join(app, 'node_modules/@graft/zoo/assets/resnet50-mini-fashion');
+    cpSync(demo, join(site, 'public/models/demo'), { recursive: true });
+  });
+
+  it('runs under the Vite dev server as it is (no config): the demo backbone loads and the widget trains in its worker', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    // vite's own script, not npx: killing it then stops the server itself
+    const vite = join(app, 'node_modules', 'vite', 'bin', 'vite.js');
+    const dev = spawn(process.execPath, [vite, 'vite-app', '--port', String(port), '--strictPort'], {
+      cwd: app,
+      stdio: 'pipe',
+    });
+    try {
+      let log = '';
+      await new Promise((ready, fail) => {
+        dev.stdout.on('data', (d) => {
+          log += d;
+          if (log.includes('ready in')) ready();
+        });
+        dev.once('exit', () => fail(new Error(`vite dev exited:\n${log}`)));
+      });
+      const { result, errors } = await appResult(`http://localhost:${port}/`);
+      expect(result.error).toBeUndefined();
+      expect(result.bundledBackbone).toBe('fashion-a (bundled with @graft/zoo)');
+      expect(result.engine).toMatchObject({ backend: 'wasm', thread: 'worker' });
+      expect(result.predictions.filter((p) => p.got === p.expected).length).toBeGreaterThanOrEqual(7);
+      expect(errors).toEqual([]);
+    } finally {
+      dev.kill();
+    }
+  });
+
+  it('builds with the worker, the .wasm files and the demo backbone emitted, and trains in the worker on threaded wasm', async () => {
+    const site = join(app, 'vite-app');
     const build = run('npx', ['vite', 'build', 'vite-app', '--outDir', 'dist', '--emptyOutDir']);
     expect(build.status, build.stderr).toBe(0);
     const dist = join(site, 'dist');
@@ -171,13 +212,8 @@ describe.skipIf(!haveChromium)('a Vite app that embeds <graft-trainer>', () => {
         .end(readFileSync(path));
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS] });
     try {
-      const page = await browser.newPage();
-      const errors = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`http://127.0.0.1:${server.address().port}/`);
-      const result = await page.evaluate(() => window.result);
+      const { result, errors } = await appResult(`http://127.0.0.1:${server.address().port}/`);
       expect(result.error).toBeUndefined();
       expect(result.bundledBackbone).toBe('fashion-a (bundled with @graft/zoo)');
       expect(result.engine).toMatchObject({ backend: 'wasm', thread: 'worker' });
@@ -185,7 +221,6 @@ describe.skipIf(!haveChromium)('a Vite app that embeds <graft-trainer>', () => {
       expect(result.predictions.filter((p) => p.got === p.expected).length).toBeGreaterThanOrEqual(7);
       expect(errors).toEqual([]);
     } finally {
-      await browser.close();
       server.close();
     }
   });
