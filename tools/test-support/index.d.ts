@@ -6,3 +6,7 @@ export declare const haveChromium: boolean;
 export declare const CHROMIUM_FLAGS: readonly string[];
 /** The largest difference relative to the largest magnitude of the reference. */
 export declare function maxRelativeError(got: ArrayLike<number>, want: ArrayLike<number>): number;
+/** The repository's BENCHMARKS.md. */
+export declare const BENCHMARKS_FILE: string;
+/** Prints `lines` between the `bench:<marker>` comments and puts them into BENCHMARKS.md in place of the last run's. */
+export declare function writeBenchSection(marker: string, heading: string, lines: readonly string[]): void;

@@ -1,5 +1,7 @@
 // Helpers the packages' tests share (a package cannot import another package's tests).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Debian's chromium, which CI installs (.ci/run); never a browser downloaded by Playwright. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -29,4 +31,24 @@ export function maxRelativeError(got, want) {
     scale = Math.max(scale, Math.abs(want[i]));
   }
   return diff / scale;
+}
+
+/** The repository's BENCHMARKS.md. */
+export const BENCHMARKS_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'BENCHMARKS.md');
+
+/**
+ * Prints `lines` between the `bench:<marker>` comments and puts them into BENCHMARKS.md in place
+ * of the last run's (under `## heading`, at the end, the first time).
+ */
+export function writeBenchSection(marker, heading, lines) {
+  const section = [`<!-- bench:${marker}:start -->`, ...lines, `<!-- bench:${marker}:end -->`].join('\n');
+  console.log(section);
+  const text = readFileSync(BENCHMARKS_FILE, 'utf8');
+  const pattern = new RegExp(`<!-- bench:${marker}:start -->[\\s\\S]*?<!-- bench:${marker}:end -->`);
+  writeFileSync(
+    BENCHMARKS_FILE,
+    pattern.test(text)
+      ? text.replace(pattern, () => section)
+      : `${text.trimEnd()}\n\n## ${heading}\n\n${section}\n`,
+  );
 }

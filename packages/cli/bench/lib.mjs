@@ -1,13 +1,16 @@
 // Shared parts of the cli bench (suite.mjs): timing, the PyTorch reference, result rows, and
 // writing them into BENCHMARKS.md between the bench:cli markers.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchSection } from '@graft/test-support';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { ProtoWriter } from '../../zoo/dist/onnx/protobuf.js';
+
+export { writeBenchSection };
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, '../../..');
@@ -145,22 +148,4 @@ export function writeResults({ peak, started, torchFeatures }) {
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
   ]);
   say(`bench: wrote BENCHMARKS.md (${(total / 60).toFixed(1)} min)`);
-}
-
-/**
- * Prints `lines` between the `bench:<marker>` comments and puts them into BENCHMARKS.md in place
- * of the last run's (under `heading`, at the end, the first time).
- */
-export function writeBenchSection(marker, heading, lines) {
-  const section = [`<!-- bench:${marker}:start -->`, ...lines, `<!-- bench:${marker}:end -->`].join('\n');
-  console.log(section);
-  const benchmarks = join(repo, 'BENCHMARKS.md');
-  const text = readFileSync(benchmarks, 'utf8');
-  const pattern = new RegExp(`<!-- bench:${marker}:start -->[\\s\\S]*?<!-- bench:${marker}:end -->`);
-  writeFileSync(
-    benchmarks,
-    pattern.test(text)
-      ? text.replace(pattern, () => section)
-      : `${text.trimEnd()}\n\n## ${heading}\n\n${section}\n`,
-  );
 }
