@@ -6,7 +6,7 @@ import {
   type ShardProcessor,
   WeightsMismatchError,
 } from './processor.js';
-import { isShardDone } from './shard-files.js';
+import { finishedShardIds, isShardDone } from './shard-files.js';
 
 /** The BullMQ queue shards travel on. */
 export const QUEUE_NAME = 'graft-shards';
@@ -78,7 +78,10 @@ export interface CoordinatorOptions {
   attempts?: number;
   /** How long Redis may be unreachable before the run stops with an error (default 60 s). */
   unreachableMs?: number;
+  /** How often finished shards and running progress are looked at (default 250 ms). */
   pollMs?: number;
+  /** How often every unfinished job is looked up for failures and losses (default 2 s). */
+  scanMs?: number;
   /** Images done (finished shards and the running ones' progress) of all. */
   onProgress?: (done: number, total: number) => void;
   onNote?: (message: string) => void;
@@ -100,7 +103,7 @@ export async function coordinateShards(
   const attempts = options.attempts ?? 3;
   const unreachableMs = options.unreachableMs ?? 60_000;
   const pollMs = options.pollMs ?? 250;
-  const sizes = new Map(manifest.shards.map((s) => [s.id, s.count]));
+  const scanMs = options.scanMs ?? 2000;
   try {
     const refused = new Promise<never>((_, reject) => queue.once('error', reject));
     refused.catch(() => {});
@@ -133,43 +136,48 @@ export async function coordinateShards(
     for (const shard of pending.values()) await enqueue(shard);
     const failed: { shard: Shard; reason: string }[] = [];
     let lostSince: number | null = null;
+    const prefix = jobIdOf(manifest, { id: '' } as Shard);
+    let finishedImages = manifest.shards.reduce((n, s) => n + (pending.has(s.id) ? 0 : s.count), 0);
+    let lastScan = Date.now();
     while (pending.size > 0) {
       await new Promise((r) => setTimeout(r, pollMs));
       try {
+        // finished shards from one listing of the output folder, every poll
+        const done = await finishedShardIds(outDir);
+        for (const shard of [...pending.values()])
+          if (done.has(shard.id)) {
+            pending.delete(shard.id);
+            finishedImages += shard.count;
+          }
         let running = 0;
-        let requeued = 0;
-        for (const shard of [...pending.values()]) {
-          if (await isShardDone(outDir, shard)) {
-            pending.delete(shard.id);
-            continue;
+        for (const job of await within(queue.getActive(), 5000, 'Redis does not answer'))
+          if (job.id?.startsWith(prefix) && typeof job.progress === 'number') running += job.progress;
+        // failures, and shards Redis no longer knows: one job at a time, so only every scanMs
+        if (Date.now() - lastScan >= scanMs) {
+          lastScan = Date.now();
+          let requeued = 0;
+          for (const shard of [...pending.values()]) {
+            const job: Job | undefined = await within(
+              queue.getJob(jobIdOf(manifest, shard)),
+              5000,
+              'Redis does not answer',
+            );
+            if (!job) {
+              await enqueue(shard); // Redis lost it (restarted without its data), or it just finished
+              requeued++;
+            } else if ((await job.getState()) === 'failed') {
+              pending.delete(shard.id);
+              failed.push({ shard, reason: job.failedReason ?? 'failed' });
+            }
           }
-          const job: Job | undefined = await within(
-            queue.getJob(jobIdOf(manifest, shard)),
-            5000,
-            'Redis does not answer',
-          );
-          if (!job) {
-            await enqueue(shard); // Redis lost it (restarted without its data), or the file is not visible yet
-            requeued++;
-            continue;
-          }
-          const state = await job.getState();
-          if (state === 'failed') {
-            pending.delete(shard.id);
-            failed.push({ shard, reason: job.failedReason ?? 'failed' });
-          } else if (state === 'active' && typeof job.progress === 'number') running += job.progress;
+          if (requeued > 0 && lostSince !== null)
+            options.onNote?.(`Redis came back without ${requeued} queued shard(s): queued them again`);
         }
-        if (requeued > 0 && lostSince !== null)
-          options.onNote?.(`Redis came back without ${requeued} queued shard(s): queued them again`);
         lostSince = null;
-        const finished = manifest.shards.reduce(
-          (n, s) =>
-            n + (pending.has(s.id) || failed.some((f) => f.shard.id === s.id) ? 0 : (sizes.get(s.id) ?? 0)),
-          0,
-        );
-        options.onProgress?.(Math.min(manifest.total, finished + running), manifest.total);
+        options.onProgress?.(Math.min(manifest.total, finishedImages + running), manifest.total);
       } catch (err) {
         lostSince ??= Date.now();
+        lastScan = 0; // look at every job again once Redis answers
         if (Date.now() - lostSince > unreachableMs)
           throw new Error(
             `lost Redis at ${options.url} for ${Math.round(unreachableMs / 1000)} s (${err instanceof Error ? err.message : String(err)}): finished shards are kept in ${outDir}; run the same command again to go on`,

@@ -59,6 +59,16 @@ export async function isShardDone(dir: string, shard: Pick<Shard, 'id'>): Promis
   }
 }
 
+/** The ids of the finished shards in `dir`, from one listing (a poll over thousands of shards). */
+export async function finishedShardIds(dir: string): Promise<Set<string>> {
+  try {
+    const names = await readdir(join(dir, SHARDS_DIR));
+    return new Set(names.filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -'.jsonl'.length)));
+  } catch {
+    return new Set();
+  }
+}
+
 /** A finished shard's index; the error names the file. */
 export async function readShardIndex(dir: string, shard: Pick<Shard, 'id'>): Promise<IndexLine[]> {
   const path = indexPath(dir, shard);
