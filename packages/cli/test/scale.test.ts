@@ -170,6 +170,12 @@ describe('sharded embedding without a broker', () => {
     expect(header).toContain("'shape': (3, ");
   });
 
+  it('says when merge is given a folder that is not a sharded output', async () => {
+    const r = await graft(['merge', data], env());
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`graft: error: ${data} is not a sharded output folder (no manifest.json)`);
+  });
+
   it('refuses an output folder that holds another job', async () => {
     const r = await graft(['embed', data, ...model, '--out', reference, '--shard-size', '50'], env());
     expect(r.status).toBe(1);

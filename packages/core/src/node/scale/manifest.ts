@@ -104,7 +104,15 @@ export async function writeManifest(
 /** The manifest of a sharded output folder; the error names the file. */
 export async function readManifest(dir: string): Promise<ShardManifest> {
   const path = join(dir, MANIFEST_FILE);
-  const text = await readFile(path, 'utf8');
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    throw Object.assign(
+      new Error(
+        `${dir} is not a sharded output folder (no ${MANIFEST_FILE}): give the --out of graft embed or predict`,
+      ),
+      { code: 'ENOENT' },
+    );
+  });
   let manifest: ShardManifest;
   try {
     manifest = JSON.parse(text) as ShardManifest;
