@@ -1,17 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM, CHROMIUM_FLAGS, haveChromium } from '@graft/test-support';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
+// @ts-expect-error: a plain .mjs script, typed by use
+export { startDemoServer, WIDGET_CSP } from '../scripts/demo-server.mjs';
 export { CHROMIUM, haveChromium };
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const packageRoot = join(here, '..');
 export const repoRoot = join(packageRoot, '..', '..');
 export const artifacts = join(packageRoot, 'test-artifacts');
+/** Whether the widget is built (the browser tests load dist/). */
+export const built = existsSync(join(packageRoot, 'dist', 'graft-trainer.js'));
 /** The bundled Fashion-MNIST sample (`train/` and `test/`, a folder per class). */
 export const fashionB = join(repoRoot, 'examples', 'fashion-b');
 

@@ -1,20 +1,17 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script, typed by use
-import { startDemoServer } from '../scripts/demo-server.mjs';
 import {
   artifacts,
+  built,
   haveChromium,
   here,
   launchChromium,
   openTestPage,
-  packageRoot,
   type Server,
+  startDemoServer,
 } from './helpers.js';
-
-const built = existsSync(join(packageRoot, 'dist', 'graft-trainer.js'));
 
 describe.skipIf(!haveChromium || !built)('<graft-trainer> on a phone', () => {
   let browser: Browser;

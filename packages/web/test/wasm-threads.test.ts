@@ -1,12 +1,15 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script, typed by use
-import { startDemoServer, WIDGET_CSP } from '../scripts/demo-server.mjs';
-import { haveChromium, here, launchChromium, openTestPage, packageRoot } from './helpers.js';
-
-const built = existsSync(join(packageRoot, 'dist', 'graft-trainer.js'));
+import {
+  built,
+  haveChromium,
+  here,
+  launchChromium,
+  openTestPage,
+  startDemoServer,
+  WIDGET_CSP,
+} from './helpers.js';
 
 // Threaded wasm (the fast path on CPUs) on a cross-origin isolated page: with no CSP, and with a
 // CSP that lets blob: workers load blob: scripts (the widget's CSP plus blob: in script-src).

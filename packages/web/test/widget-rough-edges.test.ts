@@ -1,20 +1,16 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script, typed by use
-import { startDemoServer } from '../scripts/demo-server.mjs';
 import {
+  built,
   haveChromium,
   here,
   launchChromium,
   openTestPage,
-  packageRoot,
   type Server,
+  startDemoServer,
   type TrainerHandle,
 } from './helpers.js';
-
-const built = existsSync(join(packageRoot, 'dist', 'graft-trainer.js'));
 
 type Trainer = TrainerHandle & {
   addExamples(label: string, images: unknown[]): Promise<number>;

@@ -1,10 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script, typed by use
-import { startDemoServer } from '../scripts/demo-server.mjs';
 import {
+  built,
   type CliPrediction,
   cliExportedModel,
   fashionB,
@@ -13,14 +12,13 @@ import {
   here,
   launchChromium,
   openTestPage,
-  packageRoot,
   recordRequests,
   type Server,
   screenshot,
+  startDemoServer,
   type TrainerHandle,
 } from './helpers.js';
 
-const built = existsSync(join(packageRoot, 'dist', 'graft-trainer.js'));
 if (!built && process.env.CI) throw new Error('@graft/web is not built: turbo builds it before its tests');
 
 describe.skipIf(!haveChromium || !built)('<graft-trainer> in Chromium', () => {
