@@ -201,12 +201,28 @@ describe('sharded embedding without a broker', () => {
     expect(readJson(join(runs, 'a', 'evaluation.json'))).toEqual(
       readJson(join(runs, 'b', 'evaluation.json')),
     );
+    // the images are not read at all: train on features of files that no longer decode
+    const copy = tempDir();
+    await writeClassFolders(copy, { red: [200, 40, 40], blue: [40, 40, 200] }, 6, (i) => i * 7);
+    const feats = join(tempDir(), 'feats');
+    expect((await graft(['embed', copy, ...model, '--out', feats], env())).status).toBe(0);
+    for (const label of ['red', 'blue'])
+      for (let i = 0; i < 6; i++) writeFileSync(join(copy, label, `${i}.png`), 'no longer an image');
+    const undecoded = await graft(
+      ['train', copy, ...model, '--features', feats, '--out', join(runs, 'd')],
+      env(),
+    );
+    expect(undecoded.status, undecoded.stderr).toBe(0);
+    expect(undecoded.stderr).toContain('12 images in 2 classes');
+    expect(undecoded.stderr).toContain('backbone ran on 0 image(s)');
+    expect(undecoded.stderr).not.toMatch(/warning: skipped|cannot be decoded/);
     const wrongSize = await graft(
       ['train', data, ...model, '--features', reference, '--image-size', '48', '--out', join(runs, 'c')],
       env(),
     );
     expect(wrongSize.status).toBe(2);
     expect(wrongSize.stderr).toContain('was embedded differently from this run (input 64×64, not 48×48)');
+    expect(existsSync(join(runs, 'c'))).toBe(false); // refused before a run folder is made
   });
 });
 

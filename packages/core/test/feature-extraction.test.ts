@@ -1,5 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryFeatureCache } from '../src/advanced.js';
 import { createClassifier, loadClassifier } from '../src/index.js';
 import { colourImages, memoryIO, thinBackbone, weightValues } from './helpers.js';
 
@@ -35,6 +36,45 @@ describe('feature extraction', () => {
     expect(clf.stats.backboneImages).toBe(36 + test.length); // the backbone did not run again
     expect(clf.stats.featureCacheHits).toBe(36 + test.length);
     clf.dispose();
+  });
+
+  it('trains on examples that bring only their feature-cache key (no pixels), as on the images themselves', async () => {
+    const train = colourImages(6, 9);
+    const cache = new InMemoryFeatureCache();
+    const keys: string[] = [];
+    const set = cache.set.bind(cache);
+    cache.set = (key, features) => {
+      keys.push(key);
+      return set(key, features);
+    };
+    const withPixels = createClassifier({ backbone: thinBackbone(), classes, seed: 5 });
+    withPixels.featureCache = cache;
+    await withPixels.fit(train, { seed: 6 });
+    expect(keys).toHaveLength(train.length);
+    const keyOnly = train.map((image, i) => ({
+      label: image.label,
+      id: `image ${i}`,
+      featureKey: keys[i]!,
+      pixels: new Uint8Array(0),
+      width: 0,
+      height: 0,
+    }));
+    const fromKeys = createClassifier({ backbone: thinBackbone(), classes, seed: 5 });
+    fromKeys.featureCache = cache;
+    await fromKeys.fit(keyOnly, { seed: 6 });
+    expect(fromKeys.stats.backboneImages).toBe(0);
+    const test = colourImages(4, 10);
+    expect((await fromKeys.predict(test)).map((p) => p.probabilities)).toEqual(
+      (await withPixels.predict(test)).map((p) => p.probabilities),
+    );
+    await expect(fromKeys.fit(keyOnly, { augment: true, head: 'sgd', epochs: 1 })).rejects.toThrow(
+      'image 0 comes with its features only, not its pixels: augmentation needs the image',
+    );
+    await expect(fromKeys.fit([{ ...keyOnly[0]!, featureKey: 'nope' }, ...keyOnly.slice(1)])).rejects.toThrow(
+      'image 0: its features (key nope) are not in the feature cache, and it has no pixels to compute them',
+    );
+    withPixels.dispose();
+    fromKeys.dispose();
   });
 
   it('computes features once per augmented view and trains on them', async () => {

@@ -6,6 +6,13 @@ export interface LabeledImage extends RgbImage {
   label: string;
   /** A name for messages and reports (e.g. the file path). */
   id?: string;
+  /**
+   * The feature-cache key of the image as it is (a merged `graft embed --out` lists one per file):
+   * its features are then taken from the feature cache by this key, and the pixels may be left
+   * empty (0×0, not decoded). What needs pixels — augmentation, fine-tuning, a key the cache
+   * lacks — says so.
+   */
+  featureKey?: string;
 }
 
 /** Anything that yields labelled images: an array, a generator, an async generator. */
@@ -25,7 +32,7 @@ export async function collectExamples(source: ImageSource, classes: readonly str
   for await (const item of source as AsyncIterable<LabeledImage>) {
     const id = item.id ?? `image ${n}`;
     n++;
-    assertRgbImage(item, id);
+    if (!(item.featureKey && item.pixels.length === 0)) assertRgbImage(item, id);
     const classIndex = index.get(item.label);
     if (classIndex === undefined) {
       throw new Error(

@@ -51,23 +51,34 @@ export async function cachedFeatures(
   const missing: { row: number; example: Example; key: string }[] = [];
   for (let i = 0; i < examples.length; i++) {
     const e = examples[i]!;
-    const contentHash = await imageContentHash(e);
+    const pixelless = e.pixels.length === 0;
+    if (pixelless && (aug || !usable))
+      throw new Error(
+        `${e.id} comes with its features only, not its pixels: ${aug ? 'augmentation' : 'a backbone that trains'} needs the image`,
+      );
+    const contentHash = pixelless ? '' : await imageContentHash(e);
     for (let v = 0; v < views; v++) {
-      const key = featureKey({
-        contentHash,
-        backbone: id,
-        weights: weightsId,
-        preprocessing,
-        inputSize,
-        layer: featureLayer,
-        view: aug ? `${augTag}:v${v}` : 'original',
-      });
+      const key =
+        (!aug && e.featureKey) ||
+        featureKey({
+          contentHash,
+          backbone: id,
+          weights: weightsId,
+          preprocessing,
+          inputSize,
+          layer: featureLayer,
+          view: aug ? `${augTag}:v${v}` : 'original',
+        });
       const cached = usable ? await cache.get(key) : undefined;
       const row = v * examples.length + i;
       if (cached && cached.length === f) {
         data.set(cached, row * f);
         counters.featureCacheHits++;
-      } else missing.push({ row, example: e, key });
+      } else if (pixelless)
+        throw new Error(
+          `${e.id}: its features (key ${key}) are not in the feature cache, and it has no pixels to compute them`,
+        );
+      else missing.push({ row, example: e, key });
     }
   }
   const accelerated = await runner.pooledRunner(missing.length);

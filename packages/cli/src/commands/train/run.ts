@@ -13,13 +13,22 @@ import {
   createStepWorkers,
   DatasetError,
   DiskFeatureCache,
+  featureDataset,
   featuresMismatch,
   fileActivationStore,
+  type MergedFeatures,
   openMergedFeatures,
   type ScannedDataset,
   scanDataset,
 } from '@graft/core/advanced';
-import { getModel, graftHome, loadBackbone, type ModelSpec } from '@graft/zoo';
+import {
+  expectedWeightsId,
+  getModel,
+  graftHome,
+  loadBackbone,
+  type ModelSpec,
+  nodePlatform,
+} from '@graft/zoo';
 import { loadDataset } from '../../data/load-dataset.js';
 import { UsageError } from '../../errors.js';
 import { writeReport } from '../../report/write-report.js';
@@ -46,6 +55,8 @@ interface RunSetup {
   /** The config of the run this one resumes (--resume). */
   resumed: RunConfig | undefined;
   say: (line: string) => void;
+  /** `--features`: the merged embed whose features stand in for the backbone. */
+  merged: MergedFeatures | null;
 }
 
 /** A count bar over each split's images as the backbone computes their features. */
@@ -63,17 +74,14 @@ function featureBars(): TrainingCallbacks {
   };
 }
 
-/** The features of a merged `graft embed --out` folder, checked to be what `clf`'s backbone would compute. */
-async function mergedFeaturesFor(dir: string, clf: Classifier, spec: ModelSpec) {
-  const merged = await openMergedFeatures(dir);
-  const problem = featuresMismatch(merged.task, {
-    model: spec.id,
-    weightsId: clf.info.weights.id,
-    layer: clf.info.featureLayer,
-    inputSize: clf.info.inputSize,
-  });
-  if (problem) throw new UsageError(`--features ${dir} was embedded differently from this run (${problem})`);
-  return merged.cache;
+/** Refuses merged features that are not what this run's backbone would compute. */
+function checkMergedFeatures(
+  merged: MergedFeatures,
+  identity: { model: string; weightsId: string; layer: string; inputSize: readonly [number, number] },
+): void {
+  const problem = featuresMismatch(merged.task, identity);
+  if (problem)
+    throw new UsageError(`--features ${merged.dir} was embedded differently from this run (${problem})`);
 }
 
 /** `graft train`: everything that can be wrong is found before any compute, then the run. */
@@ -105,7 +113,21 @@ export async function train(dataPath: string, flags: TrainFlags, resumed?: RunCo
   const active = await startRuntime(flags.backend, true); // the summary below names the backend
   const engine = await startEngine(flags.engine, active, true);
   const warn = (m: string) => say(`graft: warning: ${m}`);
+  // with --features the images are not decoded: each brings the key of its merged features
+  const merged = flags.features ? await openMergedFeatures(flags.features) : null;
+  if (merged) {
+    const known = await expectedWeightsId(spec.id, { weights: flags.weights }, nodePlatform);
+    const identity = { model: spec.id, layer: spec.featureLayer, inputSize };
+    checkMergedFeatures(merged, { ...identity, weightsId: known ?? merged.task.weightsId });
+  }
   const load = async (s: ScannedDataset) => {
+    if (merged)
+      return featureDataset(s, merged, {
+        onBad: ({ path, reason }) => {
+          if (flags.strict) throw new DatasetError(`${path}: ${reason} (--strict)`);
+          warn(`skipped ${path}: ${reason}`);
+        },
+      });
     const bar = createProgressBar(`decoding ${s.source}`, process.stderr, 'images');
     const loaded = await loadDataset(s, {
       strict: flags.strict,
@@ -146,6 +168,7 @@ export async function train(dataPath: string, flags: TrainFlags, resumed?: RunCo
       validates,
       resumed,
       say,
+      merged,
     });
   } finally {
     await run.release();
@@ -186,8 +209,15 @@ async function trainInto(run: RunFolder, flags: TrainFlags, setup: RunSetup): Pr
       seed: flags.seed,
     });
   }
-  clf.featureCache = flags.features
-    ? await mergedFeaturesFor(flags.features, clf, spec)
+  if (setup.merged)
+    checkMergedFeatures(setup.merged, {
+      model: spec.id,
+      weightsId: clf.info.weights.id,
+      layer: clf.info.featureLayer,
+      inputSize: clf.info.inputSize,
+    });
+  clf.featureCache = setup.merged
+    ? setup.merged.cache
     : new DiskFeatureCache(join(graftHome(), 'features'), { warn: (m) => say(`graft: warning: ${m}`) });
   clf.accelerator = engine.accelerator;
   clf.activationStore = fileActivationStore(); // fine-tuning sets whose frozen activations exceed 1 GB

@@ -1,4 +1,5 @@
-export { featuresMismatch, openMergedFeatures, runShardsHere } from './local.js';
+export { featureDataset } from './feature-dataset.js';
+export { featuresMismatch, type MergedFeatures, openMergedFeatures, runShardsHere } from './local.js';
 export {
   type EmbedTask,
   FILES_FILE,

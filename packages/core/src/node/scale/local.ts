@@ -54,14 +54,23 @@ export function featuresMismatch(
   return differs.length > 0 ? differs.join('; ') : null;
 }
 
+/** Merged features of a sharded embed, opened. */
+export interface MergedFeatures {
+  dir: string;
+  task: EmbedTask;
+  /** Every row by its feature-cache key: give it to `clf.featureCache`. */
+  cache: FeatureCache;
+  rows: number;
+  /** Each embedded file's key and content hash (sha256 and size of the pixels the backbone saw). */
+  byFile: Map<string, { key: string; content?: string }>;
+}
+
 /**
  * Merged features of a sharded embed (`graft embed --out DIR`, then merged) as a feature cache a
  * classifier reads instead of running its backbone (`clf.featureCache`), with the task that made
  * them, so the caller can check it is the classifier's backbone, weights, layer and size.
  */
-export async function openMergedFeatures(
-  dir: string,
-): Promise<{ task: EmbedTask; cache: FeatureCache; rows: number }> {
+export async function openMergedFeatures(dir: string): Promise<MergedFeatures> {
   const manifest = await readManifest(dir);
   if (manifest.task.kind !== 'embed') throw new Error(`${dir} holds predictions, not features`);
   let index: IndexLine[];
@@ -77,11 +86,13 @@ export async function openMergedFeatures(
   }
   const features = await readNpy(join(dir, MERGED_FEATURES));
   const cache = new InMemoryFeatureCache(Number.MAX_SAFE_INTEGER);
+  const byFile = new Map<string, { key: string; content?: string }>();
   for (const line of index) {
     if (line.row === undefined || !line.key) continue;
+    byFile.set(line.file, { key: line.key, content: line.content });
     if (line.row >= features.rows)
       throw new Error(`${join(dir, MERGED_INDEX)} names row ${line.row} of ${features.rows}: damaged?`);
     await cache.set(line.key, features.values.slice(line.row * features.dim, (line.row + 1) * features.dim));
   }
-  return { task: manifest.task, cache, rows: features.rows };
+  return { dir, task: manifest.task, cache, rows: features.rows, byFile };
 }
