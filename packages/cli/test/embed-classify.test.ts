@@ -128,6 +128,16 @@ describe('graft embed', () => {
     expect(r.stdout.split('\t')[0]).toBe(red);
   });
 
+  it('builds the backbone at --image-size, so a model with a fixed input (the demo) embeds at another size', async () => {
+    const args = ['embed', red, '--model', 'resnet50-mini-fashion', '--image-size', '48'];
+    for (const engine of ['tfjs', 'onnx']) {
+      const r = await graft([...args, '--engine', engine], { GRAFT_HOME: tempDir('graft-home-') });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain('layer multiscale_features, 48×48 input');
+      expect(r.stdout.split('\t')[1]!.split(' ')).toHaveLength(448);
+    }
+  });
+
   it('skips an image it cannot read with a warning naming it, and exits 1', async () => {
     const notes = join(dir, 'notes.jpg');
     const r = await graft([

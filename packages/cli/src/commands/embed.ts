@@ -1,17 +1,10 @@
 import { resolve } from 'node:path';
-import { createFeatureExtractor } from '@graft/core';
-import {
-  type EmbedTask,
-  type ImageEmbedder,
-  listImageFiles,
-  openCachedFeatureExtractor,
-} from '@graft/core/advanced';
+import { type EmbedTask, listImageFiles, openEmbedder } from '@graft/core/advanced';
 import { expectedWeightsId, getModel, loadBackbone, nodePlatform } from '@graft/zoo';
 import type { Command } from 'commander';
 import { decodeInputs } from '../data/decode-inputs.js';
 import { imageSize, positiveInt } from '../errors.js';
 import { ENGINE_OPTION, MIRROR_OPTION, startEngine, startRuntime } from '../runtime/context.js';
-import type { ActiveEngine } from '../runtime/engine.js';
 import { createProgressBar } from '../ui/progress.js';
 import { addShardOptions, featureDtype, runSharded, type ShardFlags } from './scale.js';
 
@@ -29,53 +22,6 @@ interface EmbedOptions extends ShardFlags {
 
 /** Images decoded and embedded this many at a time: memory stays flat however many there are. */
 const CHUNK_BATCHES = 4;
-
-/**
- * The embedder for `opts`: straight from the ONNX graph cached by an earlier run on the same
- * weights (no tfjs model built, no weights loaded), else the loaded backbone.
- */
-async function openEmbedder(
-  opts: EmbedOptions,
-  engine: ActiveEngine,
-): Promise<{ embedder: ImageEmbedder; weights: string; dispose(): void }> {
-  const spec = getModel(opts.model);
-  const accelerator = engine.accelerator;
-  if (accelerator) {
-    const weightsId = await expectedWeightsId(spec.id, { weights: opts.weights }, nodePlatform);
-    const cached = weightsId
-      ? await openCachedFeatureExtractor(spec, {
-          accelerator,
-          weightsId,
-          layer: opts.layer,
-          inputSize: opts.imageSize,
-        })
-      : null;
-    if (cached)
-      return {
-        embedder: cached,
-        weights: `${opts.weights ?? Object.keys(spec.weights)[0]} (compiled graph from an earlier run)`,
-        dispose() {},
-      };
-  }
-  const bar = createProgressBar(`downloading ${opts.model}`);
-  const backbone = await loadBackbone(opts.model, {
-    weights: opts.weights,
-    mirror: opts.mirror,
-    onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
-  });
-  bar.done();
-  try {
-    const embedder = createFeatureExtractor(backbone, {
-      layer: opts.layer,
-      inputSize: opts.imageSize,
-      accelerator,
-    });
-    return { embedder, weights: backbone.weights.source, dispose: () => backbone.model.dispose() };
-  } catch (err) {
-    backbone.model.dispose();
-    throw err;
-  }
-}
 
 /** What a sharded `graft embed` plans: the weights named by their id, paths made absolute for other machines. */
 async function embedTask(opts: EmbedOptions): Promise<EmbedTask> {
@@ -120,9 +66,18 @@ export function registerEmbedCommand(program: Command): void {
     const engine = await startEngine(opts.engine, await startRuntime(opts.backend));
     if (opts.out) return runSharded(await embedTask(opts), inputs, opts, engine);
     const files = await listImageFiles(inputs);
-    const { embedder, weights, dispose } = await openEmbedder(opts, engine);
+    const bar = createProgressBar(`downloading ${opts.model}`);
+    const { embedder, weights, dispose } = await openEmbedder(opts.model, {
+      weights: opts.weights,
+      layer: opts.layer,
+      inputSize: opts.imageSize,
+      accelerator: engine.accelerator,
+      mirror: opts.mirror,
+      onProgress: (p) => p.phase === 'download' && bar.update(p.loaded, p.total, p.rate),
+    });
+    bar.done();
     process.stderr.write(
-      `graft: ${opts.model}, weights ${weights}, layer ${embedder.layer}, ${embedder.inputSize.join('×')} input\n`,
+      `graft: ${opts.model}, weights ${weights.source}, layer ${embedder.layer}, ${embedder.inputSize.join('×')} input\n`,
     );
     // decoded, embedded and written a chunk at a time; the JSON array is written as it grows
     let skipped = 0;
@@ -147,8 +102,7 @@ export function registerEmbedCommand(program: Command): void {
           await new Promise((done) => process.stdout.once('drain', done));
       }
     } finally {
-      await embedder.dispose();
-      dispose();
+      await dispose();
     }
     if (opts.json) process.stdout.write(']\n');
     if (skipped > 0) process.exitCode = 1;

@@ -42,6 +42,7 @@ export {
 } from './load-images.js';
 export { BACKBONE_WEIGHTS_FILE, type BackboneFileReuse, type FileSaveOptions } from './model-files.js';
 export { createNodeOnnxEngine, diskGraphCache, loadOnnxRuntime, type NodeOnnxEngine } from './onnx-engine.js';
+export { type OpenEmbedderOptions, openEmbedder } from './open-embedder.js';
 export { loggedBefore, readTrainingState, saveResumable, TRAINING_STATE_FILES } from './resumable.js';
 export * from './scale/index.js';
 export { createStepWorkers, type StepWorkerOptions } from './step-workers.js';

@@ -1,18 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expectedWeightsId, getModel, loadBackbone, type ModelSpec, nodePlatform } from '@graft/zoo';
+import { expectedWeightsId, getModel, type ModelSpec, nodePlatform } from '@graft/zoo';
 import { loadClassifier } from '../../classifier/create.js';
 import type { BackboneAccelerator } from '../../features/accelerator.js';
 import { featureKey } from '../../features/cache.js';
 import { imageContentHash } from '../../inference/cached-features.js';
-import {
-  createFeatureExtractor,
-  type ImageEmbedder,
-  openCachedFeatureExtractor,
-} from '../../inference/extractor.js';
 import { decodeFiles } from '../decode-files.js';
 import { fileLoadHandler } from '../model-files.js';
+import { openEmbedder } from '../open-embedder.js';
 import type { EmbedTask, PredictTask, Shard, ShardTask } from './manifest.js';
 import { type IndexLine, writeShardOutput } from './shard-files.js';
 
@@ -58,47 +54,33 @@ export async function modelFolderId(dir: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function openEmbedderFor(
-  spec: ModelSpec,
-  task: EmbedTask,
-  options: ProcessorOptions,
-): Promise<{ embedder: ImageEmbedder; free: () => void }> {
+/** The task's embedder, refused (before anything loads, where the id is known up front) when this machine's weights differ. */
+async function openEmbedderFor(spec: ModelSpec, task: EmbedTask, options: ProcessorOptions) {
   const weights = options.weights ?? task.weights;
-  const mine = await expectedWeightsId(spec.id, { weights }, nodePlatform);
   const refuse = (id: string) =>
     new WeightsMismatchError(
       `this worker's weights for ${spec.id} (${weights ?? 'default'}, id ${id.slice(0, 16)}…) are not the ones the job was planned with (id ${task.weightsId.slice(0, 16)}…): refusing it`,
     );
-  if (mine && mine !== task.weightsId) throw refuse(mine);
-  if (mine && options.accelerator) {
-    const cached = await openCachedFeatureExtractor(spec, {
-      accelerator: options.accelerator,
-      weightsId: mine,
-      layer: task.layer,
-      inputSize: task.inputSize,
-    });
-    if (cached) return { embedder: cached, free: () => {} };
-  }
-  const backbone = await loadBackbone(spec.id, {
+  const known = await expectedWeightsId(spec.id, { weights }, nodePlatform);
+  if (known && known !== task.weightsId) throw refuse(known);
+  const opened = await openEmbedder(spec.id, {
     weights,
-    mirror: options.mirror,
-    inputShape: [task.inputSize[0], task.inputSize[1], 3],
-  });
-  if (backbone.weights.id !== task.weightsId) {
-    backbone.model.dispose();
-    throw refuse(backbone.weights.id);
-  }
-  const embedder = createFeatureExtractor(backbone, {
     layer: task.layer,
     inputSize: task.inputSize,
     accelerator: options.accelerator,
+    mirror: options.mirror,
+    weightsId: known,
   });
-  return { embedder, free: () => backbone.model.dispose() };
+  if (opened.weights.id !== task.weightsId) {
+    await opened.dispose();
+    throw refuse(opened.weights.id);
+  }
+  return opened;
 }
 
 async function openEmbed(task: EmbedTask, options: ProcessorOptions): Promise<ShardProcessor> {
   const spec = getModel(task.model);
-  const { embedder, free } = await openEmbedderFor(spec, task, options);
+  const { embedder, dispose } = await openEmbedderFor(spec, task, options);
   const batchSize = options.batchSize ?? 8;
   return {
     task,
@@ -140,10 +122,7 @@ async function openEmbed(task: EmbedTask, options: ProcessorOptions): Promise<Sh
       await writeShardOutput(outDir, shard, { index, features: rows, dtype: task.dtype });
       onProgress?.(files.length);
     },
-    dispose: async () => {
-      await embedder.dispose();
-      free();
-    },
+    dispose,
   };
 }
 
