@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type FeatureCache, InMemoryFeatureCache } from '../../features/cache.js';
+import { readJsonLines } from './json-lines.js';
 import { type EmbedTask, readManifest, type Shard } from './manifest.js';
 import { MERGED_FEATURES, MERGED_INDEX } from './merge.js';
 import { readNpy } from './npy.js';
 import type { ShardProcessor } from './processor.js';
-import { type IndexLine, isShardDone } from './shard-files.js';
+import { finishedShardIds, type IndexLine } from './shard-files.js';
 
 /**
  * Runs `shards` of a job in this process, skipping the finished ones (incremental resume):
@@ -19,10 +19,11 @@ export async function runShardsHere(
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ ran: number; kept: number }> {
   const total = shards.reduce((n, s) => n + s.count, 0);
+  const finished = await finishedShardIds(outDir);
   let done = 0;
   let ran = 0;
   for (const shard of shards) {
-    if (await isShardDone(outDir, shard)) {
+    if (finished.has(shard.id)) {
       done += shard.count;
       onProgress?.(done, total);
       continue;
@@ -75,10 +76,7 @@ export async function openMergedFeatures(dir: string): Promise<MergedFeatures> {
   if (manifest.task.kind !== 'embed') throw new Error(`${dir} holds predictions, not features`);
   let index: IndexLine[];
   try {
-    index = (await readFile(join(dir, MERGED_INDEX), 'utf8'))
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as IndexLine);
+    index = await readJsonLines<IndexLine>(join(dir, MERGED_INDEX));
   } catch (err) {
     throw new Error(
       `${join(dir, MERGED_INDEX)} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): merge the shards first (graft merge ${dir})`,

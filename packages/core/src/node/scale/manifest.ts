@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
+import { readJsonLines, toJsonLines } from './json-lines.js';
 import type { FeatureDtype } from './npy.js';
 
 /** Pooled backbone features of every image (`graft embed --out`). */
@@ -97,7 +98,7 @@ export async function writeManifest(
       `${dir} holds the shards of another job (other images, model or shard size): give a new --out, or remove it`,
     );
   }
-  await writeFileAtomic(join(dir, FILES_FILE), files.map((f) => `${JSON.stringify(f)}\n`).join(''));
+  await writeFileAtomic(join(dir, FILES_FILE), toJsonLines(files));
   await writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
@@ -124,12 +125,8 @@ export async function readManifest(dir: string): Promise<ShardManifest> {
 }
 
 /** The input files of a sharded output folder, in order. */
-export async function readFileList(dir: string): Promise<string[]> {
-  const text = await readFile(join(dir, FILES_FILE), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as string);
+export function readFileList(dir: string): Promise<string[]> {
+  return readJsonLines<string>(join(dir, FILES_FILE));
 }
 
 /**

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
-import { readFileList, readManifest, type ShardManifest } from './manifest.js';
+import { toJsonLines } from './json-lines.js';
+import { readFileList, readManifest, type Shard, type ShardManifest } from './manifest.js';
 import { encodeNpy } from './npy.js';
 import {
+  finishedShardIds,
   type IndexLine,
-  isShardDone,
   readShardFeatures,
   readShardIndex,
   removeStaleTemporaries,
@@ -26,11 +27,10 @@ export const MERGED_INDEX = 'index.jsonl';
 export const MERGED_PREDICTIONS = 'predictions.jsonl';
 
 /** The shards of `dir` that are not finished yet. */
-export async function missingShards(dir: string, manifest?: ShardManifest) {
+export async function missingShards(dir: string, manifest?: ShardManifest): Promise<Shard[]> {
   const m = manifest ?? (await readManifest(dir));
-  const missing = [];
-  for (const s of m.shards) if (!(await isShardDone(dir, s))) missing.push(s);
-  return missing;
+  const done = await finishedShardIds(dir);
+  return m.shards.filter((s) => !done.has(s.id));
 }
 
 /**
@@ -83,7 +83,7 @@ export async function mergeShards(dir: string): Promise<MergeResult> {
     } else lines.push(...index);
   }
   const skipped = lines.filter((l) => l.error !== undefined).map((l) => ({ file: l.file, reason: l.error! }));
-  const jsonl = lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+  const jsonl = toJsonLines(lines);
   const written: string[] = [];
   if (manifest.task.kind === 'embed') {
     const values = new Float32Array(rows * Math.max(dim, 0));

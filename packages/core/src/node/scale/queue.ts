@@ -1,5 +1,6 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Shard, ShardManifest, ShardTask } from './manifest.js';
+import { missingShards } from './merge.js';
 import {
   openShardProcessor,
   type ProcessorOptions,
@@ -54,8 +55,9 @@ export function redisOptions(url: string) {
   };
 }
 
-const jobIdOf = (manifest: Pick<ShardManifest, 'key'>, shard: Shard) =>
-  `${manifest.key.slice(0, 20)}-${shard.id}`;
+/** What every job id of one job begins with: they are the job key's start and the shard id. */
+const jobPrefix = (manifest: Pick<ShardManifest, 'key'>) => `${manifest.key.slice(0, 20)}-`;
+const jobIdOf = (manifest: Pick<ShardManifest, 'key'>, shard: Shard) => `${jobPrefix(manifest)}${shard.id}`;
 
 /** Resolves `promise`, or rejects after `ms` with `what` (a Redis that does not answer). */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -112,8 +114,7 @@ export async function coordinateShards(
         `cannot reach Redis at ${options.url} (${err instanceof Error ? err.message : String(err)}): start redis-server there, or fix --queue`,
       );
     });
-    const pending = new Map<string, Shard>();
-    for (const s of manifest.shards) if (!(await isShardDone(outDir, s))) pending.set(s.id, s);
+    const pending = new Map((await missingShards(outDir, manifest)).map((s) => [s.id, s]));
     const enqueue = async (shard: Shard) => {
       const jobId = jobIdOf(manifest, shard);
       const old = await queue.getJob(jobId);
@@ -136,7 +137,7 @@ export async function coordinateShards(
     for (const shard of pending.values()) await enqueue(shard);
     const failed: { shard: Shard; reason: string }[] = [];
     let lostSince: number | null = null;
-    const prefix = jobIdOf(manifest, { id: '' } as Shard);
+    const prefix = jobPrefix(manifest);
     let finishedImages = manifest.shards.reduce((n, s) => n + (pending.has(s.id) ? 0 : s.count), 0);
     let lastScan = Date.now();
     while (pending.size > 0) {

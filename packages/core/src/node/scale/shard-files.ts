@@ -1,6 +1,7 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
+import { readJsonLines, toJsonLines } from './json-lines.js';
 import { SHARDS_DIR, type Shard } from './manifest.js';
 import { encodeNpy, type FeatureDtype, readNpy } from './npy.js';
 
@@ -46,10 +47,10 @@ export async function writeShardOutput(
       encodeNpy(values, output.features.length, dim, output.dtype ?? 'float32'),
     );
   }
-  await writeFileAtomic(indexPath(dir, shard), output.index.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  await writeFileAtomic(indexPath(dir, shard), toJsonLines(output.index));
 }
 
-/** Whether a shard's output is complete (its index is in place). */
+/** Whether a shard's output is complete (its index is in place): one shard, as a worker asks. */
 export async function isShardDone(dir: string, shard: Pick<Shard, 'id'>): Promise<boolean> {
   try {
     await stat(indexPath(dir, shard));
@@ -70,19 +71,8 @@ export async function finishedShardIds(dir: string): Promise<Set<string>> {
 }
 
 /** A finished shard's index; the error names the file. */
-export async function readShardIndex(dir: string, shard: Pick<Shard, 'id'>): Promise<IndexLine[]> {
-  const path = indexPath(dir, shard);
-  const text = await readFile(path, 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as IndexLine;
-      } catch {
-        throw new Error(`${path}: line ${i + 1} is not JSON (damaged?)`);
-      }
-    });
+export function readShardIndex(dir: string, shard: Pick<Shard, 'id'>): Promise<IndexLine[]> {
+  return readJsonLines<IndexLine>(indexPath(dir, shard));
 }
 
 /** A finished shard's features. */
