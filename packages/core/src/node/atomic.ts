@@ -2,17 +2,6 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes a file via a temporary name and a rename: a crash never leaves half a file. */
-/** Why a write into a cache failed, in words: read-only, no permission, disk full. */
-export function whyUnwritable(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EROFS') return 'a read-only file system';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the disk is full';
-  // recursive mkdir under a read-only or vanished parent reports ENOENT
-  if (code === 'ENOENT') return 'its folder cannot be made: read-only or missing';
-  return err instanceof Error ? err.message : String(err);
-}
-
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { whyUnwritable } from '@graft/zoo';
 import type { FeatureCache } from '../features/cache.js';
-import { whyUnwritable, writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from './atomic.js';
 
 /**
  * Backbone features on disk, one file per key (the CLI's is `<GRAFT_HOME>/features/`), so that a

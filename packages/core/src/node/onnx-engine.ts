@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { whyUnwritable } from '@graft/zoo';
 import type { BackboneAccelerator } from '../features/accelerator.js';
 import { createOnnxAccelerator, type OrtModule } from '../features/onnx-accelerator.js';
-import { whyUnwritable, writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from './atomic.js';
 
 /** onnxruntime-node, an optional peer dependency; a string says why it cannot be used. */
 export async function loadOnnxRuntime(): Promise<{ ort: OrtModule; version: string } | string> {

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { env } from '../env.js';
 import type { LoadProgress } from '../load-backbone.js';
 import { acquireLock } from './lock.js';
+import { whyUnwritable } from './unwritable.js';
 
 /** What a downloaded file must be. */
 export interface ExpectedFile {
@@ -78,15 +79,8 @@ export async function downloadFile(
   options: DownloadOptions = {},
 ): Promise<void> {
   await mkdir(dirname(dest), { recursive: true }).catch((err) => {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EROFS' || code === 'ENOENT' // recursive mkdir in a read-only folder says ENOENT
-          ? 'it cannot be made: read-only or missing'
-          : String(err);
     throw new Error(
-      `cannot download into the cache folder ${dirname(dest)} (${why}): set GRAFT_HOME to a folder you can write`,
+      `cannot download into the cache folder ${dirname(dest)} (${whyUnwritable(err)}): set GRAFT_HOME to a folder you can write`,
     );
   });
   const lock = await acquireLock(`${dest}.lock`, {

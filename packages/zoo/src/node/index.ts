@@ -11,6 +11,7 @@ export { exportBackbone } from './export.js';
 export { loadBackbone } from './load.js';
 export { acquireLock, type FileLock, LockHeldError, type LockOptions } from './lock.js';
 export { nodePlatform } from './platform.js';
+export { whyUnwritable } from './unwritable.js';
 export {
   type CachedFileInfo,
   cacheSize,
