@@ -6,7 +6,7 @@ import type { RgbImage } from '../data/image.js';
 import { type FeatureCache, featureKey } from '../features/cache.js';
 import { hashSeed } from '../util/hash-seed.js';
 import { Random } from '../util/random.js';
-import type { BackboneRunner } from './backbone-runner.js';
+import type { BackboneIdentity, BackboneRunner } from './backbone-runner.js';
 
 /** Pooled features of a set of examples: `views` blocks of one row per example. */
 export interface ExampleFeatures {
@@ -28,6 +28,28 @@ export async function imageContentHash(image: RgbImage): Promise<string> {
 }
 
 /**
+ * The feature-cache key of one view of an image (`original`, or an augmented view): what
+ * {@link cachedFeatures} stores under, and what a merged embed lists for each file.
+ */
+export function viewFeatureKey(
+  identity: Pick<BackboneIdentity, 'id' | 'preprocessing' | 'inputSize' | 'featureLayer'>,
+  weightsId: string,
+  contentHash: string,
+  view = 'original',
+): string {
+  const { id, preprocessing, inputSize, featureLayer } = identity;
+  return featureKey({
+    contentHash,
+    backbone: id,
+    weights: weightsId,
+    preprocessing,
+    inputSize,
+    layer: featureLayer,
+    view,
+  });
+}
+
+/**
  * Pooled features of each example (per augmented view), from `cache` where it has them and from
  * the backbone otherwise, which are then cached — unless the weights are no longer the loaded ones,
  * when nothing is read from or written to the cache.
@@ -42,7 +64,7 @@ export async function cachedFeatures(
   seed: number,
   onProgress?: (done: number, total: number) => void | Promise<void>,
 ): Promise<ExampleFeatures> {
-  const { id, preprocessing, inputSize, featureLayer } = runner.identity;
+  const { inputSize } = runner.identity;
   const usable = runner.weightsAsLoaded;
   const views = aug ? aug.views : 1;
   const f = runner.featureSize;
@@ -60,15 +82,7 @@ export async function cachedFeatures(
     for (let v = 0; v < views; v++) {
       const key =
         (!aug && e.featureKey) ||
-        featureKey({
-          contentHash,
-          backbone: id,
-          weights: weightsId,
-          preprocessing,
-          inputSize,
-          layer: featureLayer,
-          view: aug ? `${augTag}:v${v}` : 'original',
-        });
+        viewFeatureKey(runner.identity, weightsId, contentHash, aug ? `${augTag}:v${v}` : 'original');
       const cached = usable ? await cache.get(key) : undefined;
       const row = v * examples.length + i;
       if (cached && cached.length === f) {

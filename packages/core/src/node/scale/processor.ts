@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { expectedWeightsId, getModel, type ModelSpec, nodePlatform } from '@graft/zoo';
 import { loadClassifier } from '../../classifier/create.js';
 import type { BackboneAccelerator } from '../../features/accelerator.js';
-import { featureKey } from '../../features/cache.js';
-import { imageContentHash } from '../../inference/cached-features.js';
+import { imageContentHash, viewFeatureKey } from '../../inference/cached-features.js';
 import { decodeFiles } from '../decode-files.js';
 import { fileLoadHandler } from '../model-files.js';
 import { openEmbedder } from '../open-embedder.js';
@@ -82,6 +81,13 @@ async function openEmbed(task: EmbedTask, options: ProcessorOptions): Promise<Sh
   const spec = getModel(task.model);
   const { embedder, dispose } = await openEmbedderFor(spec, task, options);
   const batchSize = options.batchSize ?? 8;
+  // the classifier's view of the backbone, so that its feature cache finds these rows by key
+  const identity = {
+    id: spec.id,
+    preprocessing: spec.preprocessing,
+    inputSize: task.inputSize,
+    featureLayer: task.layer,
+  };
   return {
     task,
     async run(shard, files, outDir, onProgress) {
@@ -108,15 +114,7 @@ async function openEmbed(task: EmbedTask, options: ProcessorOptions): Promise<Sh
         }
         const image = images[row]!.image;
         const contentHash = await imageContentHash(image);
-        const key = featureKey({
-          contentHash,
-          backbone: spec.id,
-          weights: task.weightsId,
-          preprocessing: spec.preprocessing,
-          inputSize: task.inputSize,
-          layer: task.layer,
-          view: 'original',
-        });
+        const key = viewFeatureKey(identity, task.weightsId, contentHash);
         index.push({ file, row: row++, content: contentHash, key, input: shard.start + i });
       }
       await writeShardOutput(outDir, shard, { index, features: rows, dtype: task.dtype });
