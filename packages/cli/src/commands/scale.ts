@@ -78,7 +78,7 @@ export function featureDtype(value: string): FeatureDtype {
 export async function runSharded(
   task: ShardTask,
   inputs: string[],
-  flags: ShardFlags & { batchSize: number; mirror?: string; weights?: string },
+  flags: ShardFlags & { batchSize: number; mirror?: string },
   engine: ActiveEngine,
 ): Promise<void> {
   if (flags.queue && flags.shard) throw new UsageError('give either --queue or --shard, not both');
@@ -111,19 +111,16 @@ export async function runSharded(
     }
   } else {
     const [slice, slices] = flags.shard ? parseSlice(flags.shard) : [0, 1];
-    const processor = await openShardProcessor(task, {
-      accelerator: engine.accelerator ?? undefined,
-      batchSize: flags.batchSize,
-      mirror: flags.mirror,
-    });
-    try {
-      const mine = shardsOfSlice(manifest, slice, slices);
-      const { ran, kept } = await runShardsHere(out, files, mine, processor, (d, t) => bar.update(d, t));
-      bar.done();
-      say(`${flags.shard ? `slice ${slice}/${slices}: ` : ''}${ran} run, ${kept} already finished`);
-    } finally {
-      await processor.dispose();
-    }
+    const open = () =>
+      openShardProcessor(task, {
+        accelerator: engine.accelerator ?? undefined,
+        batchSize: flags.batchSize,
+        mirror: flags.mirror,
+      });
+    const mine = shardsOfSlice(manifest, slice, slices);
+    const { ran, kept } = await runShardsHere(out, files, mine, open, (d, t) => bar.update(d, t));
+    bar.done();
+    say(`${flags.shard ? `slice ${slice}/${slices}: ` : ''}${ran} run, ${kept} already finished`);
     const left = await missingShards(out, manifest);
     if (left.length > 0) {
       say(`${left.length} shards are left for other slices; when they are done: graft merge ${out}`);

@@ -9,31 +9,35 @@ import { finishedShardIds, type IndexLine } from './shard-files.js';
 
 /**
  * Runs `shards` of a job in this process, skipping the finished ones (incremental resume):
- * `--shard i/n` and runs without a queue. `onProgress` counts images over the given shards.
+ * `--shard i/n` and runs without a queue. The model is opened (`open`) only when a shard is left
+ * to run, and disposed at the end. `onProgress` counts images over the given shards.
  */
 export async function runShardsHere(
   outDir: string,
   files: readonly string[],
   shards: readonly Shard[],
-  processor: ShardProcessor,
+  open: () => Promise<ShardProcessor>,
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ ran: number; kept: number }> {
   const total = shards.reduce((n, s) => n + s.count, 0);
   const finished = await finishedShardIds(outDir);
+  let processor: ShardProcessor | null = null;
   let done = 0;
   let ran = 0;
-  for (const shard of shards) {
-    if (finished.has(shard.id)) {
+  try {
+    for (const shard of shards) {
+      if (!finished.has(shard.id)) {
+        processor ??= await open();
+        await processor.run(shard, files.slice(shard.start, shard.start + shard.count), outDir, (n) =>
+          onProgress?.(done + n, total),
+        );
+        ran++;
+      }
       done += shard.count;
       onProgress?.(done, total);
-      continue;
     }
-    await processor.run(shard, files.slice(shard.start, shard.start + shard.count), outDir, (n) =>
-      onProgress?.(done + n, total),
-    );
-    done += shard.count;
-    ran++;
-    onProgress?.(done, total);
+  } finally {
+    await processor?.dispose();
   }
   return { ran, kept: shards.length - ran };
 }
