@@ -216,6 +216,24 @@ describe('sharded embedding without a broker', () => {
     expect(undecoded.stderr).toContain('12 images in 2 classes');
     expect(undecoded.stderr).toContain('backbone ran on 0 image(s)');
     expect(undecoded.stderr).not.toMatch(/warning: skipped|cannot be decoded/);
+    // a file added after the embed has no features: skipped with a warning, or --strict stops
+    writeFileSync(join(copy, 'red', 'new.png'), 'added later');
+    const later = await graft(
+      ['train', copy, ...model, '--features', feats, '--out', join(runs, 'e')],
+      env(),
+    );
+    expect(later.status, later.stderr).toBe(0);
+    expect(later.stderr).toContain(
+      `warning: skipped ${join(copy, 'red', 'new.png')}: not among the features in ${feats}`,
+    );
+    const strict = await graft(
+      ['train', copy, ...model, '--features', feats, '--strict', '--out', join(runs, 'f')],
+      env(),
+    );
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(
+      /new\.png: not among the features in .* \(--strict stops at the first bad image\)/,
+    );
     const wrongSize = await graft(
       ['train', data, ...model, '--features', reference, '--image-size', '48', '--out', join(runs, 'c')],
       env(),

@@ -1,4 +1,5 @@
 import {
+  type BadInput,
   DatasetError,
   type LoadedImageDataset,
   loadImageDataset,
@@ -20,6 +21,28 @@ export type LoadedDataset = LoadedImageDataset;
 const MAX_LISTED = 20;
 
 /**
+ * What a data set's bad entries and images become: a warning each (broken entries past the first
+ * few counted, then summed up by `finish`), or, with `strict`, an error that stops everything.
+ */
+export function badInputReporter(options: { strict?: boolean; warn?: (message: string) => void }) {
+  let brokenEntries = 0;
+  return {
+    onBad({ path, reason, kind }: BadInput): void {
+      if (options.strict)
+        throw new DatasetError(`${path}: ${reason} (--strict stops at the first bad ${kind})`);
+      if (kind === 'entry' && ++brokenEntries > MAX_LISTED) return;
+      options.warn?.(`skipped ${path}: ${reason}`);
+    },
+    finish(): void {
+      if (brokenEntries > MAX_LISTED)
+        options.warn?.(
+          `skipped ${brokenEntries - MAX_LISTED} more entries like these (data.json lists them all)`,
+        );
+    },
+  };
+}
+
+/**
  * Decodes every file of a scanned data set. A bad image or entry is skipped with a warning (and
  * listed), or, with `strict`, stops everything with its name and problem.
  */
@@ -36,23 +59,14 @@ export async function loadDataset(
     onProgress?: (done: number, total: number) => void;
   },
 ): Promise<LoadedDataset> {
-  let brokenEntries = 0;
+  const bad = badInputReporter(options);
   const loaded = await loadImageDataset(scanned, {
     pixelLimit: options.pixelLimit,
     maxSize: options.maxSize,
     roundResized: options.roundResized,
     onProgress: options.onProgress,
-    onBad: ({ path, reason, kind }) => {
-      if (options.strict)
-        throw new DatasetError(`${path}: ${reason} (--strict stops at the first bad ${kind})`);
-      if (kind === 'entry' && ++brokenEntries > MAX_LISTED) return;
-      options.warn?.(`skipped ${path}: ${reason}`);
-    },
+    onBad: bad.onBad,
   });
-  if (brokenEntries > MAX_LISTED) {
-    options.warn?.(
-      `skipped ${brokenEntries - MAX_LISTED} more entries like these (data.json lists them all)`,
-    );
-  }
+  bad.finish();
   return loaded;
 }

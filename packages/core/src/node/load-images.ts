@@ -35,6 +35,12 @@ export interface LoadedImageDataset {
 /** Reasons of the folder walk that mean a broken entry: a bad link, a loop, an unreadable folder. */
 const BROKEN_ENTRY = /link|cannot be (read|resolved)|cannot list/;
 
+/** Reports the scan's broken entries to `onBad`: hidden files and other kinds of file are simply not images. */
+export function reportBrokenEntries(scanned: ScannedDataset, onBad?: (bad: BadInput) => void): void {
+  for (const s of scanned.skipped)
+    if (BROKEN_ENTRY.test(s.reason)) onBad?.({ path: s.path, reason: s.reason, kind: 'entry' });
+}
+
 /**
  * Decodes every file of a scanned data set. Bad images and broken entries are skipped (and
  * reported to `onBad`); a class left with no image is an error.
@@ -43,9 +49,7 @@ export async function loadImageDataset(
   scanned: ScannedDataset,
   options: LoadImagesOptions = {},
 ): Promise<LoadedImageDataset> {
-  // hidden files and other kinds of file are simply not images; these are something wrong
-  for (const s of scanned.skipped)
-    if (BROKEN_ENTRY.test(s.reason)) options.onBad?.({ path: s.path, reason: s.reason, kind: 'entry' });
+  reportBrokenEntries(scanned, options.onBad);
   const decoded = await decodeFiles(
     scanned.files.map((f) => f.path),
     {

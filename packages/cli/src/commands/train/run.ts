@@ -29,7 +29,7 @@ import {
   type ModelSpec,
   nodePlatform,
 } from '@graft/zoo';
-import { loadDataset } from '../../data/load-dataset.js';
+import { badInputReporter, loadDataset } from '../../data/load-dataset.js';
 import { UsageError } from '../../errors.js';
 import { writeReport } from '../../report/write-report.js';
 import { defaultRunDir, RUN_FILES, RunFolder } from '../../runs/run-folder.js';
@@ -121,13 +121,12 @@ export async function train(dataPath: string, flags: TrainFlags, resumed?: RunCo
     checkMergedFeatures(merged, { ...identity, weightsId: known ?? merged.task.weightsId });
   }
   const load = async (s: ScannedDataset) => {
-    if (merged)
-      return featureDataset(s, merged, {
-        onBad: ({ path, reason }) => {
-          if (flags.strict) throw new DatasetError(`${path}: ${reason} (--strict)`);
-          warn(`skipped ${path}: ${reason}`);
-        },
-      });
+    if (merged) {
+      const bad = badInputReporter({ strict: flags.strict, warn });
+      const loaded = featureDataset(s, merged, { onBad: bad.onBad });
+      bad.finish();
+      return loaded;
+    }
     const bar = createProgressBar(`decoding ${s.source}`, process.stderr, 'images');
     const loaded = await loadDataset(s, {
       strict: flags.strict,

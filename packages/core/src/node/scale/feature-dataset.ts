@@ -1,19 +1,21 @@
 import { resolve } from 'node:path';
 import { DatasetError, type ScannedDataset } from '../image-folder.js';
-import type { BadInput, LoadedImageDataset } from '../load-images.js';
+import { type BadInput, type LoadedImageDataset, reportBrokenEntries } from '../load-images.js';
 import type { MergedFeatures } from './local.js';
 
 /**
  * A scanned data set whose images are not decoded: each file comes with the feature-cache key a
  * merged embed gave it (`featureKey`, empty pixels), so a classifier whose `featureCache` is
- * `merged.cache` trains its head without reading an image. Files the embed did not cover are
- * skipped (reported to `onBad`, which may throw); a class left with none is an error.
+ * `merged.cache` trains its head without reading an image. Broken entries and files the embed did
+ * not cover are skipped (reported to `onBad`, which may throw), as `loadImageDataset` reports its
+ * bad entries and images; a class left with none is an error.
  */
 export function featureDataset(
   scanned: ScannedDataset,
   merged: MergedFeatures,
   options: { onBad?: (bad: BadInput) => void } = {},
 ): LoadedImageDataset {
+  reportBrokenEntries(scanned, options.onBad);
   const out: LoadedImageDataset = {
     classes: scanned.classes,
     images: [],
