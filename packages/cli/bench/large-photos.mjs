@@ -1,14 +1,9 @@
 #!/usr/bin/env node
-// pnpm bench (cli), memory: peak RSS of graft train, evaluate and predict over 100 and 1,000
-// large photos (2000×1500 JPEGs) with the bundled demo model (64×64 input). Images are shrunk to the
-// input size as they are decoded, so the 1,000-photo runs should peak where the 100-photo ones
-// do. Results are printed and written into BENCHMARKS.md between the bench:photos markers.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { here, say, writeBenchSection } from './lib.mjs';
+import { graftWithRss, mb, say, writeBenchSection } from './lib.mjs';
 
 const WIDTH = 2000;
 const HEIGHT = 1500;
@@ -36,19 +31,7 @@ async function photos(count) {
 }
 
 /** Runs the built CLI; returns wall seconds and the child's peak RSS in bytes. */
-function graft(args) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(here, 'rss.mjs'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, GRAFT_HOME: join(work, 'home') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  if (r.status !== 0) throw new Error(`graft ${args.join(' ')} failed: ${r.stderr}`);
-  return {
-    seconds: (performance.now() - t0) / 1000,
-    rss: Number(/graft-bench-maxrss (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024,
-  };
-}
+const graft = (args) => graftWithRss(args, { home: join(work, 'home'), discardStdout: true });
 
 const model = ['--model', 'resnet50-mini-fashion'];
 const results = {};
@@ -69,7 +52,6 @@ for (const count of [100, 1000]) {
 }
 rmSync(work, { recursive: true, force: true });
 
-const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const table = [
   '| command | 100 photos | 1,000 photos | 1,000 / 100 |',
   '| --- | ---: | ---: | ---: |',

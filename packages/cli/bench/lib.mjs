@@ -149,3 +149,23 @@ export function writeResults({ peak, started, torchFeatures }) {
   ]);
   say(`bench: wrote BENCHMARKS.md (${(total / 60).toFixed(1)} min)`);
 }
+
+/**
+ * Runs the built CLI in a child process (through rss.mjs) with GRAFT_HOME at `home`; returns its
+ * wall seconds and peak RSS in bytes, or throws with its stderr when it fails.
+ */
+export function graftWithRss(args, { home, env = {}, discardStdout = false }) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(here, 'rss.mjs'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GRAFT_HOME: home, ...env },
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', discardStdout ? 'ignore' : 'pipe', 'pipe'],
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`graft ${args.join(' ')} failed: ${r.stderr}`);
+  return { seconds, rss: Number(/graft-bench-maxrss (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024 };
+}
+
+/** Bytes as whole megabytes: `412 MB`. */
+export const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MB`;

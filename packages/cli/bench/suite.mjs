@@ -5,7 +5,7 @@
 // BENCH_SECONDS (default 6) sets how long each throughput case runs.
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,7 +19,8 @@ import { createStepWorkers } from '../dist/runtime/step-workers.js';
 
 import {
   fp32Peak,
-  here,
+  graftWithRss,
+  mb,
   notes,
   PYTHON,
   repo,
@@ -206,21 +207,8 @@ try {
 }
 
 /** Runs the built CLI; returns wall seconds and the child's peak RSS. */
-function graft(args, env = {}, { discardStdout = false } = {}) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(here, 'rss.mjs'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, GRAFT_HOME: join(work, 'home'), ...env },
-    maxBuffer: 1 << 28,
-    stdio: ['ignore', discardStdout ? 'ignore' : 'pipe', 'pipe'],
-  });
-  const secondsTaken = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`graft ${args.join(' ')} failed: ${r.stderr}`);
-  const rss = Number(/graft-bench-maxrss (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024;
-  return { seconds: secondsTaken, rss };
-}
-
-const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const graft = (args, env = {}, { discardStdout = false } = {}) =>
+  graftWithRss(args, { home: join(work, 'home'), env, discardStdout });
 if (weightsArgs.length) {
   const files = readdirSync(pngs).map((f) => join(pngs, f));
   const embed = graft(['embed', ...files, '--model', 'resnet50', ...weightsArgs, '--json']);
