@@ -10,12 +10,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createClassifier } from '@graft/core';
-import { createOnnxAccelerator, fileActivationStore } from '@graft/core/advanced';
+import { createOnnxAccelerator, createStepWorkers, fileActivationStore } from '@graft/core/advanced';
 import { buildResNet50, getModel } from '@graft/zoo';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { createStepWorkers } from '../dist/runtime/step-workers.js';
 
 import {
   fp32Peak,
@@ -125,7 +124,9 @@ async function fineTuneSpeed({ freeze, examples, onDisk = false, workers = 0, ep
     clf.activationStore = fileActivationStore();
     clf.frozenActivationMemoryBytes = 0;
   }
-  const pool = workers > 0 ? createStepWorkers(workers) : null;
+  // the CLI's own worker setup (train/run.ts): the step workers run tfjs-backend-wasm as the main thread does
+  const wasm = { name: 'wasm', module: import.meta.resolve('@tensorflow/tfjs-backend-wasm') };
+  const pool = workers > 0 ? createStepWorkers(workers, { backend: wasm }) : null;
   clf.stepWorkers = pool;
   try {
     const history = await clf.fit(syntheticImages(examples), {
